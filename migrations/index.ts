@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_create_identity.ts';
+import * as m0002 from './0002_create_orders.ts';
+
+/**
+ * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
+ * same list works under tsx, vitest and any bundler. A new migration adds a line here.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_create_identity': m0001,
+  '0002_create_orders': m0002,
+};

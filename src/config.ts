@@ -1,0 +1,52 @@
+import path from 'node:path';
+
+/**
+ * Every setting Ordo reads from the environment, in one place (the README lists them all).
+ * Read once at start; nothing else in src/ looks at process.env.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** A PostgreSQL URL; when absent Ordo runs its own embedded server. */
+  databaseUrl: string | null;
+  dataDir: string;
+  embeddedPgPort: number;
+  logLevel: string;
+  adminPassword: string | null;
+  bootstrapToken: string | null;
+  /** Cookies get the Secure flag unless explicitly turned off for plain-HTTP local use. */
+  secureCookies: boolean;
+  workerConcurrency: number;
+  /** Cash on delivery above this amount (in the order's currency) raises COD_NOT_ALLOWED. */
+  codLimit: string;
+  /** How long a bank transfer / BLIK payment may stay pending before a ticket is raised (ISO 8601). */
+  paymentTimeout: string;
+  /** Orders at or above this grand total need a manual approval. */
+  approvalThreshold: string;
+}
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.ORDO_DATA_DIR || '.data');
+  return {
+    port: int('PORT', env.PORT, 3000),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: env.DATABASE_URL || null,
+    dataDir,
+    embeddedPgPort: int('ORDO_PG_PORT', env.ORDO_PG_PORT, 54329),
+    logLevel: env.LOG_LEVEL || 'info',
+    adminPassword: env.ORDO_ADMIN_PASSWORD || null,
+    bootstrapToken: env.ORDO_BOOTSTRAP_TOKEN || null,
+    secureCookies: env.ORDO_INSECURE_COOKIES !== '1',
+    workerConcurrency: int('WORKER_CONCURRENCY', env.WORKER_CONCURRENCY, 4),
+    codLimit: env.ORDO_COD_LIMIT || '5000.00',
+    paymentTimeout: env.ORDO_PAYMENT_TIMEOUT || 'P3D',
+    approvalThreshold: env.ORDO_APPROVAL_THRESHOLD || '10000.00',
+  };
+}

@@ -1,0 +1,34 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database.ts';
+
+// Timestamps and bigint as the application expects them: int8 stays a string (exact), never a float.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export interface DbHandle {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export function connect(url: string, options: { max?: number; onError?: (err: Error) => void } = {}): DbHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    // A dead server must fail fast and visibly (readyz), not hang requests.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'ordo',
+  });
+  // An idle client losing its server (PostgreSQL restarted) emits 'error' on the pool; unhandled, it
+  // would crash the process. The pool replaces the client on the next checkout.
+  pool.on('error', (err) => options.onError?.(err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    pool,
+    async close() {
+      await db.destroy();
+    },
+  };
+}

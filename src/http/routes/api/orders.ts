@@ -1,0 +1,74 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { OrderSchema } from '../../../orders/schema.ts';
+import { getOrder, listOrders, receiveOrder, InvalidCursorError } from '../../../runtime/orders.ts';
+import type { AppDeps } from '../../app.ts';
+import { requirePermission } from '../../plugins/auth.ts';
+import { HttpProblem } from '../../problem.ts';
+import { IdParams, paged, ProblemSchema, problemResponses } from '../../schemas/common.ts';
+import { OrderListQuery, OrderSummarySchema, OrderViewSchema, orderSummary, orderView } from '../../schemas/orders.ts';
+
+export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { db, metrics } = deps;
+
+  app.post(
+    '/orders',
+    {
+      preHandler: requirePermission('orders:write'),
+      schema: {
+        tags: ['orders'],
+        summary: 'Receive an order from a sales channel (idempotent on channel + externalId)',
+        body: OrderSchema,
+        response: { 200: OrderViewSchema, 201: OrderViewSchema, 409: ProblemSchema, 413: ProblemSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const order = request.body;
+      const result = await receiveOrder(db, order, `user:${request.principal!.email}`, deps.intakeHooks);
+      metrics.ordersReceived.inc({ channel: order.channel, outcome: result.outcome });
+      if (result.outcome === 'conflict') {
+        throw new HttpProblem('CONFLICT', `Order ${order.externalId} from channel ${order.channel} exists already with different content; send a PATCH to change it.`, {
+          orderId: result.order.id,
+        });
+      }
+      reply.header('location', `/api/v1/orders/${result.order.id}`);
+      reply.status(result.outcome === 'created' ? 201 : 200);
+      return orderView(result.order);
+    },
+  );
+
+  app.get(
+    '/orders',
+    {
+      preHandler: requirePermission('orders:read'),
+      schema: { tags: ['orders'], summary: 'List orders, newest first (keyset pagination)', querystring: OrderListQuery, response: { 200: paged(OrderSummarySchema), ...problemResponses } },
+    },
+    async (request) => {
+      const q = request.query;
+      try {
+        const page = await listOrders(
+          db,
+          { status: q.status, channel: q.channel, q: q.q, tag: q.tag, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
+          q.limit ?? 50,
+          q.cursor,
+        );
+        return { items: page.items.map(orderSummary), nextCursor: page.nextCursor };
+      } catch (err) {
+        if (err instanceof InvalidCursorError) throw new HttpProblem('INVALID_CURSOR', err.message);
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/orders/:id',
+    {
+      preHandler: requirePermission('orders:read'),
+      schema: { tags: ['orders'], summary: 'One order with its status, open tickets and active steps', params: IdParams, response: { 200: OrderViewSchema, ...problemResponses } },
+    },
+    async (request) => {
+      const order = await getOrder(db, request.params.id);
+      if (!order) throw new HttpProblem('NOT_FOUND', `No order with id ${request.params.id}.`);
+      return orderView(order);
+    },
+  );
+};

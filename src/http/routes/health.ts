@@ -1,0 +1,23 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { sql } from 'kysely';
+import type { AppDeps } from '../app.ts';
+import { problem } from '../problem.ts';
+
+export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return { status: 'ready', database: 'reachable' };
+    } catch (err) {
+      request.log.warn({ err: (err as Error).message }, 'database unreachable');
+      return reply.status(503).type('application/problem+json').send(problem('SERVICE_UNAVAILABLE', 'The database cannot be reached.', { database: 'unreachable' }));
+    }
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+};

@@ -1,0 +1,68 @@
+import closeWithGrace from 'close-with-grace';
+import { loadConfig } from './config.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { openDatabase, type OpenDatabase } from './db/open.ts';
+import { buildApp } from './http/app.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createLogger } from './logger.ts';
+import { bootstrapIdentity } from './runtime/identity.ts';
+
+/**
+ * `npm start` (all), `npm run web`, `npm run worker`: one entry, three roles. This file wires and
+ * listens; everything it starts is built elsewhere and closed here, in reverse order, on SIGINT/SIGTERM.
+ */
+type Role = 'all' | 'web' | 'worker';
+
+async function main(): Promise<void> {
+  const role = (process.argv[2] ?? 'all') as Role;
+  if (!['all', 'web', 'worker'].includes(role)) {
+    console.error(`Unknown role "${role}": use all, web or worker.`);
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  logger.info({ role }, 'Ordo starting');
+
+  let database: OpenDatabase | null = null;
+  const closers: Array<() => Promise<unknown>> = [];
+  const shutdown = async () => {
+    for (const close of closers.reverse()) await close().catch((err) => logger.error({ err }, 'error while closing'));
+    await database?.shutdown();
+  };
+
+  closeWithGrace({ delay: 15_000, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'fatal error, shutting down');
+    else logger.info({ signal }, 'shutting down');
+    await shutdown();
+    logger.info('Ordo stopped');
+  });
+
+  try {
+    database = await openDatabase(config, logger);
+    const applied = await migrateToLatest(database.db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+
+    const boot = await bootstrapIdentity(database.db, { adminPassword: config.adminPassword, bootstrapToken: config.bootstrapToken });
+    if (boot.adminCreated) {
+      if (boot.generatedPassword) {
+        // Printed once, on the very first start, so the person starting Ordo can log in.
+        logger.warn({ email: 'admin@localhost' }, 'created the first administrator; its generated password follows on stdout (shown only once)');
+        process.stdout.write(`\n  Ordo administrator: admin@localhost\n  Password:           ${boot.generatedPassword}\n\n`);
+      } else logger.info({ email: 'admin@localhost' }, 'created the first administrator with ORDO_ADMIN_PASSWORD');
+    }
+    if (boot.bootstrapTokenCreated) logger.info('created the admin API token given by ORDO_BOOTSTRAP_TOKEN');
+
+    if (role === 'all' || role === 'web') {
+      const app = await buildApp({ db: database.db, config, logger, metrics: createMetrics({ defaults: true }) });
+      await app.listen({ port: config.port, host: config.host });
+      closers.push(() => app.close());
+      logger.info({ url: `http://localhost:${config.port}` }, 'Ordo is listening');
+    }
+  } catch (err) {
+    logger.fatal({ err }, (err as Error).message);
+    await shutdown();
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,154 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validOrder } from '../fixtures/orders.ts';
+
+/**
+ * Ordo as a person runs it: `node --import tsx src/main.ts all` with the embedded PostgreSQL, stopped with
+ * SIGINT, started again, and killed with SIGKILL (the whole process group) then started again.
+ */
+const TOKEN = 'ordo_lifecycle_test_token';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  base: string;
+}
+
+async function startOrdo(dataDir: string, port: number, pgPort: number): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], {
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORDO_DATA_DIR: dataDir, ORDO_PG_PORT: String(pgPort), DATABASE_URL: '', ORDO_BOOTSTRAP_TOKEN: TOKEN, ORDO_ADMIN_PASSWORD: 'lifecycle-password' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Ordo exited early:\n${out}`);
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.ok) return { child, output: () => out, base };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`Ordo did not become ready within 60 s:\n${out}`);
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+async function postgresPid(dataDir: string): Promise<number> {
+  return Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('npm start on the embedded PostgreSQL', () => {
+  it('keeps orders across a clean stop and a kill -9 of the whole process group, and leaves no postgres behind', { timeout: 180_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ordo-lifecycle-'));
+    dirs.push(dataDir);
+    const [port, pgPort] = [await freePort(), await freePort()];
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+    // First start: creates the cluster, migrates, stores an order.
+    let ordo = await startOrdo(dataDir, port, pgPort);
+    const created = await fetch(`${ordo.base}/api/v1/orders`, { method: 'POST', headers: auth, body: JSON.stringify(validOrder({ externalId: 'LIFE-1' })) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const pgPid = await postgresPid(dataDir);
+    expect(alive(pgPid)).toBe(true);
+
+    // Ctrl-C: the app drains, then stops its PostgreSQL; nothing is left running.
+    process.kill(-ordo.child.pid!, 'SIGINT');
+    expect(await exited(ordo.child)).toBe(0);
+    expect(alive(pgPid)).toBe(false);
+    expect(ordo.output()).toContain('embedded PostgreSQL stopped');
+
+    // Second start finds the order again.
+    ordo = await startOrdo(dataDir, port, pgPort);
+    const again = await fetch(`${ordo.base}/api/v1/orders/${id}`, { headers: auth });
+    expect(again.status).toBe(200);
+    expect(ordo.output()).not.toContain('initialising the embedded PostgreSQL');
+
+    // kill -9 of the process group: the app dies at once; its PostgreSQL (own group) is orphaned.
+    const orphan = await postgresPid(dataDir);
+    process.kill(-ordo.child.pid!, 'SIGKILL');
+    await exited(ordo.child);
+    await new Promise((r) => setTimeout(r, 200));
+
+    // Third start recovers: the orphan is shut down, the server restarted, the order still there.
+    ordo = await startOrdo(dataDir, port, pgPort);
+    expect(alive(orphan)).toBe(false);
+    const after = await fetch(`${ordo.base}/api/v1/orders/${id}`, { headers: auth });
+    expect(after.status).toBe(200);
+    const resend = await fetch(`${ordo.base}/api/v1/orders`, { method: 'POST', headers: auth, body: JSON.stringify(validOrder({ externalId: 'LIFE-1' })) });
+    expect(resend.status).toBe(200);
+
+    // And after a kill -9 of both the app and PostgreSQL (stale pid file, crashed cluster) it recovers too.
+    const pg = await postgresPid(dataDir);
+    process.kill(-ordo.child.pid!, 'SIGKILL');
+    process.kill(pg, 'SIGKILL');
+    await exited(ordo.child);
+    await new Promise((r) => setTimeout(r, 300));
+    ordo = await startOrdo(dataDir, port, pgPort);
+    expect((await fetch(`${ordo.base}/api/v1/orders/${id}`, { headers: auth })).status).toBe(200);
+    const last = await postgresPid(dataDir);
+    process.kill(-ordo.child.pid!, 'SIGTERM');
+    expect(await exited(ordo.child)).toBe(0);
+    expect(alive(last)).toBe(false);
+  });
+
+  it('stops with a non-zero exit and the error when PostgreSQL cannot start', { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ordo-lifecycle-'));
+    dirs.push(dataDir);
+    // A server that is not PostgreSQL holds the port: start-up must fail loudly, not hang.
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const pgPort = (blocker.address() as { port: number }).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], {
+      cwd: path.resolve(import.meta.dirname, '..', '..'),
+      env: { ...process.env, PORT: String(await freePort()), ORDO_DATA_DIR: dataDir, ORDO_PG_PORT: String(pgPort), DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const code = await exited(child);
+    blocker.close();
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/PostgreSQL exited during start-up|could not bind|Address already in use/);
+  });
+});
