@@ -1,0 +1,163 @@
+import { parseExpression, parseUnaryTests } from 'feelin';
+import type { Tree } from '@lezer/common';
+
+/**
+ * Deploy-time checks of FEEL and timer text: does it parse, not what it evaluates to.
+ *
+ * feelin's parser recovers from errors instead of throwing, leaving error nodes (`⚠`) in the tree, so a
+ * syntax error is found by walking the tree. Function names with spaces or operators in them
+ * (`validate address`, `check-vat`) only parse as names when the parser is told them.
+ */
+
+export interface FeelSyntaxError {
+  message: string;
+  /** 0-based offset into the expression. */
+  position: number;
+}
+
+export type FeelKind = 'expression' | 'unaryTests';
+
+function parseContext(knownNames: readonly string[] | undefined): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  for (const name of knownNames ?? []) context[name] = true;
+  return context;
+}
+
+function parse(expression: string, kind: FeelKind, knownNames: readonly string[] | undefined): Tree {
+  const context = parseContext(knownNames);
+  return kind === 'unaryTests' ? parseUnaryTests(expression, context, undefined) : parseExpression(expression, context, undefined);
+}
+
+function describe(text: string): string {
+  const shown = text.length > 20 ? `${text.slice(0, 20)}…` : text;
+  return JSON.stringify(shown);
+}
+
+export function checkFeelSyntax(expression: string, kind: FeelKind, knownNames?: readonly string[]): FeelSyntaxError | null {
+  if (expression.trim() === '') return { message: 'The FEEL expression is empty.', position: 0 };
+  let tree: Tree;
+  try {
+    tree = parse(expression, kind, knownNames);
+  } catch (err) {
+    // The parser recovers from errors; a throw means input it could not even recover from.
+    return { message: `The FEEL expression could not be parsed: ${(err as Error).message}`, position: 0 };
+  }
+  let error: { from: number; to: number } | null = null;
+  tree.iterate({
+    enter(node) {
+      if (error) return false;
+      if (node.type.isError) {
+        error = { from: node.from, to: node.to };
+        return false;
+      }
+      return undefined;
+    },
+  });
+  if (error) {
+    const { from, to } = error as { from: number; to: number };
+    const rest = expression.slice(from).trim();
+    if (rest === '') {
+      return { message: `FEEL syntax error: the expression ends too early (at position ${from}).`, position: from };
+    }
+    const found = expression.slice(from, Math.max(to, from + 1)).trim() || rest.slice(0, 1);
+    return { message: `FEEL syntax error at position ${from}: unexpected ${describe(found)}.`, position: from };
+  }
+  // `= x` or `> 5` parse as an expression, but evaluate to a test function, never to a value: a condition
+  // written like that would be neither true nor false. (Camunda's modelers prefix expressions with "=".)
+  const top = tree.topNode.firstChild;
+  if (kind === 'expression' && top?.name === 'SimplePositiveUnaryTest' && top.firstChild?.name === 'CompareOp') {
+    const position = top.from;
+    const hint = expression.slice(position).startsWith('=')
+      ? 'Ordo expressions are plain FEEL, without a leading "=".'
+      : 'Write both sides of the comparison (e.g. order.total > 100).';
+    return { message: `FEEL syntax error at position ${position}: the expression starts with a comparison operator. ${hint}`, position };
+  }
+  return null;
+}
+
+/**
+ * Names of the functions an expression calls, spelled as in the expression (whitespace collapsed).
+ * Only meaningful for an expression that parses.
+ */
+export function feelFunctionCalls(expression: string, knownNames?: readonly string[]): string[] {
+  let tree: Tree;
+  try {
+    tree = parse(expression, 'expression', knownNames);
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  tree.iterate({
+    enter(node) {
+      if (node.name !== 'FunctionInvocation') return undefined;
+      const callee = node.node.firstChild;
+      if (callee && callee.name === 'VariableName') {
+        names.add(expression.slice(callee.from, callee.to).replace(/\s+/g, ' ').trim());
+      }
+      return undefined;
+    },
+  });
+  return [...names];
+}
+
+// ISO 8601 durations as BPMN engines use them: PnYnMnDTnHnMnS (any part may be left out, at least one
+// present; the smallest unit may carry a fraction) or PnW.
+const DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?D)?(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?$|^P\d+W$/;
+// A date-time with an explicit offset: a timer fires at an instant, and a local time names none.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export function isIsoDuration(text: string): boolean {
+  return DURATION.test(text.trim());
+}
+
+export function isIsoDateTime(text: string): boolean {
+  const match = DATE_TIME.exec(text.trim());
+  if (!match) return false;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || (Number.isFinite(s) && s > 59)) return false;
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d >= 1 && d <= daysInMonth;
+}
+
+export type TimerKind = 'timeDuration' | 'timeDate' | 'timeCycle';
+
+function checkCycle(text: string): string | null {
+  const parts = text.split('/');
+  const repeat = parts[0] ?? '';
+  if (!/^R\d*$/.test(repeat) || parts.length < 2 || parts.length > 3) {
+    return `"${text}" is not an ISO 8601 repeating interval (e.g. R/PT1H, R3/PT10M or R5/2026-12-01T00:00:00Z/P1D).`;
+  }
+  const [first = '', second] = parts.slice(1);
+  if (second === undefined) {
+    return isIsoDuration(first) ? null : `"${first}" in the cycle "${text}" is not an ISO 8601 duration (e.g. PT1H).`;
+  }
+  // Rn/start/duration or Rn/duration/end.
+  if (isIsoDateTime(first) && isIsoDuration(second)) return null;
+  if (isIsoDuration(first) && isIsoDateTime(second)) return null;
+  return `The cycle "${text}" must be R[n]/duration, R[n]/start/duration or R[n]/duration/end, with durations like PT1H and date-times like 2026-12-01T00:00:00Z.`;
+}
+
+/**
+ * Check a timer definition's text: ISO 8601 for its kind, or `=` followed by a FEEL expression computing it.
+ * Returns an error message, or null.
+ */
+export function checkTimerExpression(kind: TimerKind, text: string, knownNames?: readonly string[]): string | null {
+  const value = text.trim();
+  if (value === '') return 'The timer expression is empty.';
+  if (value.startsWith('=')) {
+    const error = checkFeelSyntax(value.slice(1), 'expression', knownNames);
+    return error ? `In the timer expression: ${error.message}` : null;
+  }
+  switch (kind) {
+    case 'timeDuration':
+      return isIsoDuration(value) ? null : `"${value}" is not an ISO 8601 duration (e.g. PT10S, P1DT2H).`;
+    case 'timeDate':
+      return isIsoDateTime(value)
+        ? null
+        : `"${value}" is not an ISO 8601 date-time with an offset (e.g. 2026-12-01T10:00:00Z).`;
+    case 'timeCycle':
+      return checkCycle(value);
+    default:
+      return `Unknown timer kind ${String(kind)}.`;
+  }
+}
