@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_create_identity.ts';
 import * as m0002 from './0002_create_orders.ts';
+import * as m0003 from './0003_create_engine.ts';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
@@ -9,4 +10,5 @@ import * as m0002 from './0002_create_orders.ts';
 export const migrations: Record<string, Migration> = {
   '0001_create_identity': m0001,
   '0002_create_orders': m0002,
+  '0003_create_engine': m0003,
 };

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -5,7 +6,11 @@ import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createLogger } from './logger.ts';
+import { createBoss } from './runtime/boss.ts';
 import { bootstrapIdentity } from './runtime/identity.ts';
+import { createRuntime } from './runtime/index.ts';
+
+const PROCESSES_DIR = fileURLToPath(new URL('../processes/', import.meta.url));
 
 /**
  * `npm start` (all), `npm run web`, `npm run worker`: one entry, three roles. This file wires and
@@ -52,8 +57,21 @@ async function main(): Promise<void> {
     }
     if (boot.bootstrapTokenCreated) logger.info('created the admin API token given by ORDO_BOOTSTRAP_TOKEN');
 
+    const boss = await createBoss(database.url, logger, { supervise: role !== 'web' });
+    closers.push(() => boss.stop({ graceful: true, wait: true, timeout: 10_000 }));
+    const runtime = createRuntime({ db: database.db, boss, logger, config });
+    for (const { file, result } of await runtime.deployDefaults(PROCESSES_DIR)) {
+      for (const p of result.processes) logger.info({ file, key: p.key, version: p.version }, p.created ? 'deployed a new version of a default process' : 'default process unchanged');
+    }
+
+    if (role === 'all' || role === 'worker') {
+      const workers = runtime.startWorkers({ concurrency: config.workerConcurrency });
+      closers.push(() => workers.stop());
+      logger.info({ concurrency: config.workerConcurrency }, 'workers started');
+    }
+
     if (role === 'all' || role === 'web') {
-      const app = await buildApp({ db: database.db, config, logger, metrics: createMetrics({ defaults: true }) });
+      const app = await buildApp({ db: database.db, config, logger, metrics: createMetrics({ defaults: true }), runtime });
       await app.listen({ port: config.port, host: config.host });
       closers.push(() => app.close());
       logger.info({ url: `http://localhost:${config.port}` }, 'Ordo is listening');

@@ -1,6 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ApiTokensTable } from './tables/api-tokens.table.ts';
 import type { OrderEventsTable, OrdersTable } from './tables/orders.table.ts';
+import type { DeploymentsTable, InstanceHistoryTable, JobEffectsTable, ProcessDefinitionsTable, ProcessInstancesTable, ReceivedMessagesTable } from './tables/processes.table.ts';
+import type { TicketEventsTable, TicketsTable } from './tables/tickets.table.ts';
 import type { UsersTable } from './tables/users.table.ts';
 
 export interface Database {
@@ -8,6 +10,14 @@ export interface Database {
   api_tokens: ApiTokensTable;
   orders: OrdersTable;
   order_events: OrderEventsTable;
+  deployments: DeploymentsTable;
+  process_definitions: ProcessDefinitionsTable;
+  process_instances: ProcessInstancesTable;
+  instance_history: InstanceHistoryTable;
+  received_messages: ReceivedMessagesTable;
+  tickets: TicketsTable;
+  job_effects: JobEffectsTable;
+  ticket_events: TicketEventsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -4,11 +4,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { IntakeHooks } from '../runtime/orders.ts';
+import type { Runtime } from '../runtime/index.ts';
 import type { Metrics } from './metrics.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { messageRoutes } from './routes/api/messages.ts';
 import { orderRoutes } from './routes/api/orders.ts';
+import { processRoutes } from './routes/api/processes.ts';
 import { healthRoutes } from './routes/health.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -17,7 +19,7 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
-  intakeHooks?: IntakeHooks;
+  runtime: Runtime;
 }
 
 /** Bodies larger than this are refused with 413 before they are parsed. */
@@ -53,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(authPlugin, { db: deps.db });
+
+
   await app.register(healthRoutes, { deps });
 
   await app.register(
@@ -61,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(async (secured) => {
         secured.addHook('onRequest', secured.authenticateApi);
         await secured.register(orderRoutes, { deps });
+        await secured.register(processRoutes, { deps });
+        await secured.register(messageRoutes, { deps });
       });
     },
     { prefix: '/api/v1' },

@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { connect } from '../../src/db/connection.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { createBoss } from '../../src/runtime/boss.ts';
 
 /**
  * One PostgreSQL for the whole run: Ordo's embedded server in a temporary folder, or the server in
@@ -60,6 +61,9 @@ export default async function setup(project: TestProject) {
     const template = connect(withDatabase(adminUrl, TEMPLATE_DB), { max: 2 });
     try {
       await migrateToLatest(template.db);
+      // pg-boss installs its schema and Ordo's queues once, in the template; every clone has them.
+      const boss = await createBoss(withDatabase(adminUrl, TEMPLATE_DB), quiet, { max: 2, supervise: false });
+      await boss.stop({ graceful: false, wait: true });
     } finally {
       await template.close();
     }

@@ -23,7 +23,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     },
     async (request, reply) => {
       const order = request.body;
-      const result = await receiveOrder(db, order, `user:${request.principal!.email}`, deps.intakeHooks);
+      const result = await receiveOrder(db, order, `user:${request.principal!.email}`, deps.runtime.intakeHooks);
+      if (result.outcome === 'created') deps.runtime.nudge();
       metrics.ordersReceived.inc({ channel: order.channel, outcome: result.outcome });
       if (result.outcome === 'conflict') {
         throw new HttpProblem('CONFLICT', `Order ${order.externalId} from channel ${order.channel} exists already with different content; send a PATCH to change it.`, {

@@ -1,0 +1,141 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { FEEL_FUNCTIONS } from '../../../orders/feel-library.ts';
+import { definitionByVersion, DeployRefusedError, latestDefinition } from '../../../runtime/definitions.ts';
+import { startInstance } from '../../../runtime/instances.ts';
+import { elementStats, getInstanceView, listProcesses } from '../../../runtime/views.ts';
+import type { AppDeps } from '../../app.ts';
+import { requirePermission } from '../../plugins/auth.ts';
+import { HttpProblem } from '../../problem.ts';
+import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.ts';
+
+/** Diagrams are a few hundred kB; the MIWG files are under 200 kB. */
+export const BPMN_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
+
+const InstanceViewSchema = Type.Object({
+  id: Type.String(),
+  processKey: Type.String(),
+  version: Type.Integer(),
+  businessKey: Type.Union([Type.String(), Type.Null()]),
+  orderId: Type.Union([Type.String(), Type.Null()]),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  state: Type.String(),
+  waitingAt: Type.Array(Type.String()),
+  waitingFor: Type.Array(Type.String()),
+  variables: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  endedAt: Type.Union([Type.String(), Type.Null()]),
+  history: Type.Array(Type.Object({ elementId: Type.String(), elementType: Type.String(), event: Type.String(), at: Type.String(), actor: Type.Union([Type.String(), Type.Null()]), data: Type.Optional(Type.Unknown()) })),
+});
+
+const DeployResponse = Type.Object({
+  key: Type.String(),
+  version: Type.Integer(),
+  created: Type.Boolean(),
+  processes: Type.Array(Type.Object({ key: Type.String(), version: Type.Integer(), name: Type.Union([Type.String(), Type.Null()]), executable: Type.Boolean(), created: Type.Boolean() })),
+});
+
+export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { db, runtime } = deps;
+
+  // BPMN arrives as XML; kept as bytes so the parser can honour the declared encoding (ISO-8859-1 files).
+  for (const type of ['application/xml', 'text/xml', 'application/bpmn+xml']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: BPMN_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
+  }
+
+  app.get('/processes', { preHandler: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'Every process key with its versions' } }, async () => ({
+    items: await listProcesses(db),
+  }));
+
+  app.post(
+    '/processes',
+    {
+      preHandler: requirePermission('processes:deploy'),
+      bodyLimit: BPMN_BODY_LIMIT_BYTES,
+      schema: {
+        tags: ['processes'],
+        summary: 'Deploy a BPMN diagram: a new version of each process in it whose content changed',
+        description: 'Body: BPMN 2.0 XML (application/xml or text/xml). 201 with the new versions; 200 when nothing changed; 422 with one error per element.',
+        response: { 200: DeployResponse, 201: DeployResponse, 422: ProblemSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!Buffer.isBuffer(request.body)) throw new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'Send the BPMN XML with Content-Type application/xml or text/xml.');
+      const fileName = typeof request.headers['x-file-name'] === 'string' ? request.headers['x-file-name'].slice(0, 200) : null;
+      try {
+        const result = await runtime.deploy(request.body, `user:${request.principal!.email}`, fileName);
+        const main = result.processes.find((p) => p.executable) ?? result.processes[0]!;
+        reply.status(result.changed ? 201 : 200);
+        return {
+          key: main.key,
+          version: main.version,
+          created: main.created,
+          processes: result.processes.map((p) => ({ key: p.key, version: p.version, name: p.name, executable: p.executable, created: p.created })),
+        };
+      } catch (err) {
+        if (err instanceof DeployRefusedError) throw new HttpProblem('DEPLOY_REFUSED', err.message, { errors: err.errors });
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/processes/:key/versions/:version',
+    {
+      preHandler: requirePermission('processes:read'),
+      schema: { tags: ['processes'], summary: 'One version: its XML and per-element statistics', params: Type.Object({ key: Type.String({ maxLength: 200 }), version: Type.Integer({ minimum: 1 }) }) },
+    },
+    async (request) => {
+      const def = await definitionByVersion(db, request.params.key, request.params.version);
+      if (!def) throw new HttpProblem('NOT_FOUND', `Process ${request.params.key} has no version ${request.params.version}.`);
+      return {
+        key: def.key,
+        version: def.version,
+        name: def.name,
+        executable: def.executable,
+        deployedBy: def.deployed_by,
+        deployedAt: def.deployed_at.toISOString(),
+        xml: def.xml,
+        stats: { elements: await elementStats(db, def.id) },
+      };
+    },
+  );
+
+  app.post(
+    '/processes/:key/instances',
+    {
+      preHandler: requirePermission('instances:start'),
+      schema: {
+        tags: ['processes'],
+        summary: 'Start an instance of the latest version with variables',
+        params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
+        body: Type.Object({ variables: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.Unknown())), businessKey: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        response: { 201: InstanceViewSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const definition = await latestDefinition(db, request.params.key, { executableOnly: true });
+      if (!definition) throw new HttpProblem('NOT_FOUND', `No executable process "${request.params.key}" is deployed.`);
+      if (definition.message_starts.length > 0 && !(await runtime.ctx.models.get(db, definition.id)).startEvents.none.length) {
+        throw new HttpProblem('UNPROCESSABLE', `Process "${request.params.key}" starts only by a message (${definition.message_starts.join(', ')}); send it to /api/v1/messages.`);
+      }
+      const outcome = await db.transaction().execute((trx) =>
+        startInstance(runtime.ctx, trx, { definition, variables: request.body.variables ?? {}, businessKey: request.body.businessKey ?? null, actor: `user:${request.principal!.email}` }),
+      );
+      runtime.nudge();
+      reply.status(201).header('location', `/api/v1/instances/${outcome.instanceId}`);
+      return (await getInstanceView(db, outcome.instanceId))!;
+    },
+  );
+
+  app.get('/instances/:id', { preHandler: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'An instance: state, where it waits, variables, history', params: IdParams, response: { 200: InstanceViewSchema, ...problemResponses } } }, async (request) => {
+    const view = await getInstanceView(db, request.params.id);
+    if (!view) throw new HttpProblem('NOT_FOUND', `No instance with id ${request.params.id}.`);
+    return view;
+  });
+
+  app.get('/feel-functions', { preHandler: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'The FEEL functions diagrams can call, with the issue codes each can raise' } }, async () =>
+    FEEL_FUNCTIONS.map((f) => ({ name: f.name, params: f.params, returns: f.returns, description: f.description, raises: f.raises, example: f.example })),
+  );
+};

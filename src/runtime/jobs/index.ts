@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.ts';
+import type { Order } from '../../orders/schema.ts';
+
+/**
+ * Service-task handlers: what an `ordo:job="name"` does. A handler may run more than once for the same
+ * job (a worker dies after doing the work but before recording it), so each records its effect under
+ * the job's key and does nothing the second time.
+ */
+export interface JobInput {
+  /** The idempotency key for whatever the handler does: one per instance and step, the same on every retry. */
+  key: string;
+  instanceId: string;
+  orderId: string | null;
+  elementId: string;
+  variables: Record<string, unknown>;
+  db: Db;
+  logger: Logger;
+}
+
+/** Output variables merged into the instance; throw to fail (pg-boss retries with the diagram's backoff). */
+export type JobHandler = (input: JobInput) => Promise<Record<string, unknown> | void>;
+
+async function recordOnce(input: JobInput, job: string, data: Record<string, unknown>): Promise<{ first: boolean; data: Record<string, unknown> }> {
+  const inserted = await input.db
+    .insertInto('job_effects')
+    .values({ key: `${job}:${input.key}`, job, order_id: input.orderId, instance_id: input.instanceId, data: JSON.stringify(data) })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (inserted) return { first: true, data };
+  const existing = await input.db.selectFrom('job_effects').select('data').where('key', '=', `${job}:${input.key}`).executeTakeFirstOrThrow();
+  return { first: false, data: existing.data as Record<string, unknown> };
+}
+
+/** Reserve the order's lines in stock. Local bookkeeping for now; the code path is the real one. */
+const reserveStock: JobHandler = async (input) => {
+  const order = input.variables.order as Order | undefined;
+  if (!order?.lines?.length) throw new Error('The order has no lines to reserve.');
+  const reservation = { reservationId: `RES-${input.key.slice(0, 12)}`, lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
+  const { first, data } = await recordOnce(input, 'reserve-stock', reservation);
+  input.logger.info({ orderId: input.orderId, reservation: data.reservationId, repeated: !first }, 'stock reserved');
+  return { stockReservation: data };
+};
+
+/** Hand the order to fulfilment (the warehouse or 3PL). */
+const handOverToFulfilment: JobHandler = async (input) => {
+  const order = input.variables.order as Order | undefined;
+  if (!order) throw new Error('No order to hand over.');
+  const handover = { handoverId: `FUL-${input.key.slice(0, 12)}`, externalId: order.externalId, method: order.delivery?.method ?? null };
+  const { first, data } = await recordOnce(input, 'hand-over-to-fulfilment', handover);
+  input.logger.info({ orderId: input.orderId, handover: data.handoverId, repeated: !first }, 'order handed over to fulfilment');
+  return { fulfilment: data };
+};
+
+export const DEFAULT_JOB_HANDLERS: Readonly<Record<string, JobHandler>> = Object.freeze({
+  'reserve-stock': reserveStock,
+  'hand-over-to-fulfilment': handOverToFulfilment,
+});

@@ -1,0 +1,223 @@
+import type PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Tx } from '../db/database.ts';
+import { QUEUES, type ServiceJobData, type StartJobData, type TimerJobData } from './boss.ts';
+import { applyEvent, type RuntimeContext } from './instances.ts';
+import type { JobHandler } from './jobs/index.ts';
+import { startOrderLifecycle, type LifecycleSettings } from './lifecycle.ts';
+
+type BossJob<T> = PgBoss.JobWithMetadata<T>;
+
+export interface WorkerOptions {
+  /** Jobs fetched per round trip; several instances are stepped per transaction. */
+  batchSize: number;
+  /** Service-task handlers running at once. */
+  concurrency: number;
+  /** How long an idle loop waits before fetching again. */
+  idleMs: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { batchSize: 50, concurrency: 4, idleMs: 200 };
+
+/**
+ * A fetch loop over one queue: fetch a batch, handle it, fetch again at once while there is work, and
+ * sleep only when the queue is empty (pg-boss's own worker sleeps after every fetch, which caps
+ * throughput at batchSize per polling interval).
+ */
+export class JobLoop<T> {
+  private stopping = false;
+  private running: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly queue: string,
+    private readonly options: { batchSize: number; idleMs: number },
+    private readonly handle: (jobs: BossJob<T>[]) => Promise<void>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Fetch now instead of waiting out the idle pause (called after this process enqueued work). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      let jobs: BossJob<T>[];
+      try {
+        jobs = await this.boss.fetch<T>(this.queue, { batchSize: this.options.batchSize, includeMetadata: true });
+      } catch (err) {
+        if (this.stopping) break;
+        this.logger.warn({ err: (err as Error).message, queue: this.queue }, 'fetching jobs failed; retrying');
+        await this.sleep(1_000);
+        continue;
+      }
+      if (jobs.length === 0) {
+        await this.sleep(this.options.idleMs);
+        continue;
+      }
+      try {
+        await this.handle(jobs);
+      } catch (err) {
+        // The handler settles each job itself; reaching here means even that failed (database gone).
+        // The jobs stay active and pg-boss hands them out again when they expire.
+        this.logger.error({ err, queue: this.queue, jobs: jobs.length }, 'handling a batch failed');
+        await this.sleep(1_000);
+      }
+    }
+  }
+}
+
+export interface Workers {
+  loops: JobLoop<unknown>[];
+  stop(): Promise<void>;
+  nudge(queue?: string): void;
+}
+
+/**
+ * Handle a batch in one transaction; when that fails, handle each job alone so one bad job cannot hold
+ * back the others. Completes what succeeded, fails what did not (pg-boss retries those).
+ */
+async function inBatch<T>(ctx: RuntimeContext, boss: PgBoss, queue: string, jobs: BossJob<T>[], each: (trx: Tx, job: BossJob<T>) => Promise<void>): Promise<void> {
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      for (const job of jobs) await each(trx, job);
+    });
+    await boss.complete(queue, jobs.map((j) => j.id));
+    return;
+  } catch (err) {
+    if (jobs.length === 1) {
+      ctx.logger.warn({ err, queue, jobId: jobs[0]!.id }, 'job failed; pg-boss will retry it');
+      await boss.fail(queue, jobs[0]!.id, { error: (err as Error).message });
+      return;
+    }
+    ctx.logger.warn({ err: (err as Error).message, queue, jobs: jobs.length }, 'batch failed; handling its jobs one by one');
+  }
+  for (const job of jobs) await inBatch(ctx, boss, queue, [job], each);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+export function startWorkers(
+  ctx: RuntimeContext,
+  input: { handlers: Readonly<Record<string, JobHandler>>; settings: LifecycleSettings; options?: Partial<WorkerOptions> },
+): Workers {
+  const { boss, logger } = ctx;
+  const options = { ...DEFAULT_WORKER_OPTIONS, ...input.options };
+  const log = logger.child({ component: 'worker' });
+
+  const start = new JobLoop<StartJobData>(boss, QUEUES.start, options, (jobs) =>
+    inBatch(ctx, boss, QUEUES.start, jobs, async (trx, job) => {
+      await startOrderLifecycle(ctx, trx, job.data.orderId, input.settings);
+    }),
+  log);
+
+  const timers = new JobLoop<TimerJobData>(boss, QUEUES.timer, options, (jobs) =>
+    inBatch(ctx, boss, QUEUES.timer, jobs, async (trx, job) => {
+      await applyEvent(ctx, trx, job.data.instanceId, { type: 'timer', timerId: job.data.timerId }, 'timer');
+    }),
+  log);
+
+  const service = new JobLoop<ServiceJobData>(
+    boss,
+    QUEUES.service,
+    options,
+    async (jobs) => {
+      const results = await mapLimit(jobs, options.concurrency, async (job) => runServiceJob(ctx, job, input.handlers));
+      const succeeded = results.filter((r) => r.ok);
+      if (succeeded.length > 0) {
+        await inBatch(ctx, boss, QUEUES.service, succeeded.map((r) => r.job), async (trx, job) => {
+          const output = results.find((r) => r.job === job)!.output;
+          await applyEvent(ctx, trx, job.data.instanceId, { type: 'jobCompleted', jobId: job.data.jobId, output: output ?? undefined }, `job:${job.data.job}`);
+        });
+      }
+      for (const r of results.filter((x) => !x.ok)) {
+        const { job } = r;
+        if (job.retryCount < job.retryLimit) {
+          log.warn({ job: job.data.job, instanceId: job.data.instanceId, attempt: job.retryCount + 1, error: r.error }, 'service task failed; it will be retried');
+          await boss.fail(QUEUES.service, job.id, { error: r.error });
+          continue;
+        }
+        log.error({ job: job.data.job, instanceId: job.data.instanceId, error: r.error }, 'service task failed and has no retries left; raising a technical ticket');
+        await ctx.db.transaction().execute((trx) => applyEvent(ctx, trx, job.data.instanceId, { type: 'jobFailed', jobId: job.data.jobId, error: r.error! }, `job:${job.data.job}`));
+        await boss.fail(QUEUES.service, job.id, { error: r.error, final: true });
+      }
+    },
+    log,
+  );
+
+  const loops = [start, timers, service] as JobLoop<unknown>[];
+  for (const l of loops) l.start();
+  return {
+    loops,
+    nudge(queue?: string) {
+      if (!queue || queue === QUEUES.start) start.nudge();
+      if (!queue || queue === QUEUES.timer) timers.nudge();
+      if (!queue || queue === QUEUES.service) service.nudge();
+    },
+    async stop() {
+      await Promise.all(loops.map((l) => l.stop()));
+    },
+  };
+}
+
+async function runServiceJob(
+  ctx: RuntimeContext,
+  job: BossJob<ServiceJobData>,
+  handlers: Readonly<Record<string, JobHandler>>,
+): Promise<{ job: BossJob<ServiceJobData>; ok: boolean; output?: Record<string, unknown> | void; error?: string }> {
+  const handler = handlers[job.data.job];
+  if (!handler) return { job, ok: false, error: `No handler for the job "${job.data.job}" in this worker.` };
+  const instance = await ctx.db.selectFrom('process_instances').select(['state', 'order_id', 'status']).where('id', '=', job.data.instanceId).executeTakeFirst();
+  if (!instance || instance.status !== 'active') return { job, ok: true, output: undefined };
+  try {
+    const output = await handler({
+      key: `${job.data.instanceId}:${job.data.elementId}`,
+      instanceId: job.data.instanceId,
+      orderId: instance.order_id,
+      elementId: job.data.elementId,
+      variables: (instance.state as { variables: Record<string, unknown> }).variables,
+      db: ctx.db,
+      logger: ctx.logger.child({ job: job.data.job }),
+    });
+    return { job, ok: true, output };
+  } catch (err) {
+    return { job, ok: false, error: (err as Error).message || String(err) };
+  }
+}

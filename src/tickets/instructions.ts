@@ -1,0 +1,102 @@
+import Handlebars from 'handlebars';
+
+/**
+ * Ticket instructions: the analyst's text from `<ordo:instructions>`, filled from the order with
+ * Handlebars and split into numbered steps. The result is plain text; every page that shows it escapes
+ * it (so an order field holding markup is shown as text, never run), and the JSON API returns it as is.
+ */
+
+export interface InstructionSource {
+  code: string | null;
+  text: string;
+}
+
+export interface TicketIssue {
+  code: string;
+  field?: string;
+  message?: string;
+}
+
+// A sandboxed Handlebars: no helpers beyond the built-ins, no prototype access (Handlebars ≥ 4.6 default).
+const hbs = Handlebars.create();
+
+const COMPILE_OPTIONS = { noEscape: true, strict: false, knownHelpersOnly: true, knownHelpers: { if: true, unless: true, each: true, with: true } } as const;
+
+/** Null when the template compiles; otherwise the reason, for deploy-time validation. */
+export function templateError(text: string): string | null {
+  try {
+    hbs.precompile(text, COMPILE_OPTIONS);
+    return null;
+  } catch (err) {
+    return (err as Error).message.split('\n').filter((l) => l.trim() !== '' && !/^-+\^$/.test(l.trim()))[0] ?? 'does not compile';
+  }
+}
+
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+const MAX_CACHED_TEMPLATES = 2_000;
+
+function template(text: string): HandlebarsTemplateDelegate {
+  let t = compiled.get(text);
+  if (!t) {
+    t = hbs.compile(text, COMPILE_OPTIONS);
+    if (compiled.size >= MAX_CACHED_TEMPLATES) compiled.clear();
+    compiled.set(text, t);
+  }
+  return t;
+}
+
+/** Render one template; a template that fails at render time yields its raw text rather than nothing. */
+export function renderTemplate(text: string, context: Record<string, unknown>): string {
+  try {
+    return template(text)(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+  } catch {
+    return text;
+  }
+}
+
+/** "1. Call the customer" / "- Check" / "* Note" → the step's text. */
+function stripMarker(line: string): string {
+  return line.replace(/^\s*(?:\d+[.)]|[-*•])\s+/, '').trim();
+}
+
+/**
+ * The steps for a ticket: the instructions written for each issue code present (in the order the issues
+ * came), then the fallback (the instructions without a code) when no code had its own, each line a step.
+ */
+export function selectInstructions(sources: readonly InstructionSource[], issues: readonly TicketIssue[]): InstructionSource[] {
+  const chosen: InstructionSource[] = [];
+  const seen = new Set<string>();
+  for (const issue of issues) {
+    if (seen.has(issue.code)) continue;
+    seen.add(issue.code);
+    const specific = sources.filter((s) => s.code === issue.code);
+    chosen.push(...specific);
+  }
+  if (chosen.length === 0) chosen.push(...sources.filter((s) => s.code === null || s.code === ''));
+  return chosen;
+}
+
+export function renderInstructions(sources: readonly InstructionSource[], issues: readonly TicketIssue[], context: Record<string, unknown>): string[] {
+  const steps: string[] = [];
+  for (const source of selectInstructions(sources, issues)) {
+    const text = renderTemplate(source.text, { ...context, issues });
+    for (const line of text.split(/\r?\n/)) {
+      const step = stripMarker(line);
+      if (step !== '') steps.push(step);
+    }
+  }
+  return steps;
+}
+
+export const PRIORITIES = Object.freeze(['low', 'normal', 'high', 'urgent'] as const);
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Sort rank stored with the ticket so "most urgent first" is an index scan. */
+export function priorityRank(priority: string | null | undefined): number {
+  const i = PRIORITIES.indexOf((priority ?? 'normal') as Priority);
+  return i < 0 ? 1 : i;
+}
+
+export function normalPriority(priority: string | null | undefined): Priority {
+  return PRIORITIES[priorityRank(priority)]!;
+}
