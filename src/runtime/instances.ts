@@ -47,13 +47,21 @@ interface Pending {
 }
 
 /** Statuses an order shows by what its lifecycle is doing (SPEC §3). */
-export function deriveOrderStatus(model: CompiledProcess, state: InstanceState, openTickets: number): OrderStatus {
+export function deriveOrderStatus(model: CompiledProcess, state: InstanceState, openTickets: number, history: StepResult['history'] = []): OrderStatus {
   if (state.status === 'cancelled') return 'cancelled';
-  if (state.status === 'completed') return 'completed';
+  if (state.status === 'completed') {
+    // The end event reached says how the order ended ("Order rejected" carries ordo:status="cancelled").
+    for (let i = history.length - 1; i >= 0; i--) {
+      const h = history[i]!;
+      const declared = h.event === 'entered' && h.elementType === 'bpmn:EndEvent' ? model.elements[h.elementId]?.status : null;
+      if (declared) return declared as OrderStatus;
+    }
+    return 'completed';
+  }
   if (state.status === 'failed' || openTickets > 0) return 'on_hold';
   // An analyst marks waits with ordo:status ("awaiting_payment" on the payment wait, "released" after hand-over).
   for (const id of waitingAt(state)) {
-    const declared = (model.elements[id] as { status?: string | null } | undefined)?.status;
+    const declared = model.elements[id]?.status;
     if (declared) return declared as OrderStatus;
   }
   return 'in_progress';
@@ -197,7 +205,7 @@ class StepSession {
         .execute();
     }
     for (const effect of result.effects) await this.applyEffect(model, row, result.state, effect, actor);
-    if (row.order_id && !row.parent_id) await this.syncOrder(model, row, before, result.state, actor);
+    if (row.order_id && !row.parent_id) await this.syncOrder(model, row, before, result, actor);
   }
 
   private async applyEffect(model: CompiledProcess, row: ProcessInstanceRow, state: InstanceState, effect: Effect, actor: string) {
@@ -340,8 +348,9 @@ class StepSession {
     }
   }
 
-  private async syncOrder(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, state: InstanceState, actor: string) {
+  private async syncOrder(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, result: StepResult, actor: string) {
     const trx = this.trx;
+    const { state } = result;
     const order = await trx.selectFrom('orders').select(['id', 'status', 'data']).where('id', '=', row.order_id!).forUpdate().executeTakeFirst();
     if (!order) return;
     const patch: Record<string, unknown> = {};
@@ -357,7 +366,7 @@ class StepSession {
       .where('order_id', '=', order.id)
       .where('status', 'in', OPEN_TICKET_STATUSES)
       .executeTakeFirstOrThrow();
-    const status = deriveOrderStatus(model, state, Number(open.n));
+    const status = deriveOrderStatus(model, state, Number(open.n), result.history);
     if (status !== order.status) {
       patch.status = status;
       await trx.insertInto('order_events').values({ order_id: order.id, actor, kind: 'status', data: JSON.stringify({ from: order.status, to: status }) }).execute();
