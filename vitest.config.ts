@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Property-based tests run hundreds of cases; the 2-core machines are often busy.
+          testTimeout: 20_000,
         },
       },
       {

@@ -2,6 +2,8 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_create_identity.ts';
 import * as m0002 from './0002_create_orders.ts';
 import * as m0003 from './0003_create_engine.ts';
+import * as m0004 from './0004_create_sessions.ts';
+import * as m0005 from './0005_create_bulk_operations.ts';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
@@ -11,4 +13,6 @@ export const migrations: Record<string, Migration> = {
   '0001_create_identity': m0001,
   '0002_create_orders': m0002,
   '0003_create_engine': m0003,
+  '0004_create_sessions': m0004,
+  '0005_create_bulk_operations': m0005,
 };

@@ -4,6 +4,7 @@ import { loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { openDatabase, type OpenDatabase } from './db/open.ts';
 import { buildApp } from './http/app.ts';
+import { buildAssets } from './http/assets.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createLogger } from './logger.ts';
 import { createBoss } from './runtime/boss.ts';
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
     }
 
     if (role === 'all' || role === 'web') {
+      // The console's browser bundles (htmx, the bpmn-js viewer and modeler): built on first start, then
+      // only when their sources change.
+      const assets = await buildAssets();
+      if (!assets.skipped) logger.info({ files: assets.files.length }, 'built the console assets');
       const app = await buildApp({ db: database.db, config, logger, metrics: createMetrics({ defaults: true }), runtime });
       await app.listen({ port: config.port, host: config.host });
       closers.push(() => app.close());

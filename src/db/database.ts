@@ -1,7 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ApiTokensTable } from './tables/api-tokens.table.ts';
+import type { BulkOperationsTable } from './tables/bulk.table.ts';
+import type { OrderNotesTable } from './tables/order-notes.table.ts';
 import type { OrderEventsTable, OrdersTable } from './tables/orders.table.ts';
 import type { DeploymentsTable, InstanceHistoryTable, JobEffectsTable, ProcessDefinitionsTable, ProcessInstancesTable, ReceivedMessagesTable } from './tables/processes.table.ts';
+import type { LoginAttemptsTable, SessionsTable } from './tables/sessions.table.ts';
 import type { TicketEventsTable, TicketsTable } from './tables/tickets.table.ts';
 import type { UsersTable } from './tables/users.table.ts';
 
@@ -18,6 +21,10 @@ export interface Database {
   tickets: TicketsTable;
   job_effects: JobEffectsTable;
   ticket_events: TicketEventsTable;
+  bulk_operations: BulkOperationsTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  order_notes: OrderNotesTable;
 }
 
 export type Db = Kysely<Database>;

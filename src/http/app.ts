@@ -8,9 +8,12 @@ import type { Runtime } from '../runtime/index.ts';
 import type { Metrics } from './metrics.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { securityPlugin } from './plugins/security.ts';
+import { consolePlugin } from './routes/console/index.ts';
 import { messageRoutes } from './routes/api/messages.ts';
 import { orderRoutes } from './routes/api/orders.ts';
 import { processRoutes } from './routes/api/processes.ts';
+import { ticketRoutes } from './routes/api/tickets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -56,6 +59,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(authPlugin, { db: deps.db });
 
+  // Security headers (CSP) on every answer, and the operator console at the root, outside /api/v1.
+  await app.register(securityPlugin, { secureCookies: deps.config.secureCookies });
+  await app.register(consolePlugin, { deps });
 
   await app.register(healthRoutes, { deps });
 
@@ -67,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await secured.register(orderRoutes, { deps });
         await secured.register(processRoutes, { deps });
         await secured.register(messageRoutes, { deps });
+        await secured.register(ticketRoutes, { deps });
       });
     },
     { prefix: '/api/v1' },

@@ -84,12 +84,13 @@ export class HttpProblem extends Error {
 }
 
 export function problem(code: ProblemCode, detail?: string, extra: Record<string, unknown> = {}): Problem {
+  // Extra members never override the standard ones: a client must be able to trust status and code.
   return {
+    ...extra,
     type: TYPE_BASE + code.toLowerCase().replace(/_/g, '-'),
     title: TITLE[code],
     status: STATUS[code],
     code,
     ...(detail ? { detail } : {}),
-    ...extra,
   };
 }

@@ -1,7 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
-import type { FieldError } from './problem.ts';
+export { formatAjvErrors, pointerToPath } from '../orders/shape.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -11,7 +11,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
  * removed), while query strings and path parameters are text by nature and get coerced to the declared
  * types ("limit=10" → 10).
  */
-function makeAjv(coerce: boolean): Ajv {
+export function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     verbose: true,
@@ -24,7 +24,7 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
-const bodyAjv = makeAjv(false);
+export const bodyAjv = makeAjv(false);
 const paramAjv = makeAjv(true);
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
@@ -32,96 +32,3 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return ajv.compile(schema as object) as ValidateFunction;
 };
 
-/** JSON pointer "/lines/0/unitPrice" → "lines[0].unitPrice". */
-export function pointerToPath(pointer: string): string {
-  let out = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (/^\d+$/.test(part)) out += `[${part}]`;
-    else out += out === '' ? part : `.${part}`;
-  }
-  return out;
-}
-
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
-function describeAnyOf(schemas: unknown[]): string {
-  const consts = schemas.map((s) => (s as { const?: unknown }).const);
-  if (consts.every((c) => typeof c === 'string')) return `must be one of: ${consts.join(', ')}`;
-  const types = schemas.map((s) => {
-    const sc = s as { type?: string; const?: unknown };
-    return sc.type ?? (sc.const !== undefined ? JSON.stringify(sc.const) : 'another shape');
-  });
-  return `must be ${[...new Set(types)].join(' or ')}`;
-}
-
-/**
- * ajv errors → one message per field, in words a channel developer can act on. Union branches produce an
- * error per branch; they are folded into the union's own message.
- */
-export function formatAjvErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
-  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  const out: FieldError[] = [];
-  const seen = new Set<string>();
-  const add = (field: string, message: string) => {
-    const key = `${field}\u0000${message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push({ field: prefix && field ? `${prefix}.${field}` : prefix || field || '(body)', message });
-    }
-  };
-  for (const e of errors) {
-    const path = pointerToPath(e.instancePath);
-    if (e.keyword === 'anyOf') {
-      add(path, describeAnyOf((e.schema as unknown[]) ?? []));
-      continue;
-    }
-    // Errors inside a union's branches are explained by the union's own message.
-    if (unionPaths.has(e.instancePath) && e.schemaPath.includes('/anyOf/')) continue;
-    switch (e.keyword) {
-      case 'required':
-        add(join(path, (e.params as { missingProperty: string }).missingProperty), 'is required');
-        break;
-      case 'additionalProperties':
-        add(join(path, (e.params as { additionalProperty: string }).additionalProperty), 'is not a known field');
-        break;
-      case 'type':
-        add(path, `must be ${(e.params as { type: string }).type}`);
-        break;
-      case 'pattern':
-        add(path, patternMessage(path, e.params as { pattern: string }));
-        break;
-      case 'format':
-        add(path, `must be a ${(e.params as { format: string }).format} (e.g. 2026-11-21T10:00:00Z)`);
-        break;
-      case 'minItems':
-        add(path, `must have at least ${(e.params as { limit: number }).limit} item(s)`);
-        break;
-      case 'maxItems':
-        add(path, `must have at most ${(e.params as { limit: number }).limit} items`);
-        break;
-      case 'maxLength':
-        add(path, `must be at most ${(e.params as { limit: number }).limit} characters long`);
-        break;
-      case 'minLength':
-        add(path, (e.params as { limit: number }).limit === 1 ? 'must not be empty' : `must be at least ${(e.params as { limit: number }).limit} characters long`);
-        break;
-      case 'minimum':
-      case 'maximum':
-        add(path, `must be ${e.keyword === 'minimum' ? '≥' : '≤'} ${(e.params as { limit: number }).limit}`);
-        break;
-      default:
-        add(path, e.message ?? 'is invalid');
-    }
-  }
-  return out;
-}
-
-function patternMessage(path: string, params: { pattern: string }): string {
-  if (params.pattern.includes('[0-9]{1,2}')) return 'must be a decimal amount as a string with at most two decimals, e.g. "129.90"';
-  if (params.pattern === '^[A-Z]{3}$') return 'must be an ISO 4217 currency code, e.g. "PLN"';
-  if (/taxRate$/.test(path)) return 'must be a decimal rate as a string, e.g. "0.23"';
-  return `must match the pattern ${params.pattern}`;
-}

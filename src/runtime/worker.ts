@@ -5,6 +5,7 @@ import { QUEUES, type ServiceJobData, type StartJobData, type TimerJobData } fro
 import { applyEvent, type RuntimeContext } from './instances.ts';
 import type { JobHandler } from './jobs/index.ts';
 import { startOrderLifecycle, type LifecycleSettings } from './lifecycle.ts';
+import { runBulk, type BulkJobData } from './bulk.ts';
 
 type BossJob<T> = PgBoss.JobWithMetadata<T>;
 
@@ -182,7 +183,20 @@ export function startWorkers(
     log,
   );
 
-  const loops = [start, timers, service] as JobLoop<unknown>[];
+  // Bulk actions run one at a time per worker: each already steps many instances, one transaction per ticket.
+  const bulk = new JobLoop<BulkJobData>(boss, QUEUES.bulk, { batchSize: 1, idleMs: options.idleMs }, async (jobs) => {
+    for (const job of jobs) {
+      try {
+        await runBulk(ctx, job.data.operationId);
+        await boss.complete(QUEUES.bulk, job.id);
+      } catch (err) {
+        log.error({ err, operationId: job.data.operationId }, 'bulk operation failed; pg-boss will retry it');
+        await boss.fail(QUEUES.bulk, job.id, { error: (err as Error).message });
+      }
+    }
+  }, log);
+
+  const loops = [start, timers, service, bulk] as JobLoop<unknown>[];
   for (const l of loops) l.start();
   return {
     loops,
@@ -190,6 +204,7 @@ export function startWorkers(
       if (!queue || queue === QUEUES.start) start.nudge();
       if (!queue || queue === QUEUES.timer) timers.nudge();
       if (!queue || queue === QUEUES.service) service.nudge();
+      if (!queue || queue === QUEUES.bulk) bulk.nudge();
     },
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));

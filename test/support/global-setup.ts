@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { connect } from '../../src/db/connection.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { buildAssets } from '../../src/http/assets.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
 
 /**
@@ -36,6 +37,8 @@ function freePort(): Promise<number> {
 const quiet = { info() {}, warn() {}, debug() {}, error: console.error } as never;
 
 export default async function setup(project: TestProject) {
+  // Pages and browser tests load the bundles from public/build; built once, skipped when up to date.
+  await buildAssets();
   let embedded: EmbeddedPostgres | null = null;
   let dir: string | null = null;
   let adminUrl = process.env.TEST_DATABASE_URL ?? null;

@@ -47,10 +47,10 @@ export const EXECUTABLE_ELEMENT_TYPES: ReadonlySet<string> = new Set([
 
 /**
  * Tasks with no behaviour: the token passes straight through. A plain `bpmn:Task` is what a modeler draws
- * before deciding what the step is, and a manual task is work done outside any system; neither waits.
- * (A step someone must confirm is a user task, which raises a ticket.)
+ * before deciding what the step is. (Manual tasks are work done outside any system that someone confirms:
+ * they wait like user tasks, with a manual ticket.)
  */
-export const PASS_THROUGH_TASK_TYPES: ReadonlySet<string> = new Set(['bpmn:Task', 'bpmn:ManualTask']);
+export const PASS_THROUGH_TASK_TYPES: ReadonlySet<string> = new Set(['bpmn:Task']);
 
 /** Not flow: documentation, data and layout. Allowed anywhere, ignored by the engine. */
 export const IGNORED_ELEMENT_TYPES: ReadonlySet<string> = new Set([

@@ -19,6 +19,8 @@ export const PERMISSIONS = {
   'orders:read': ['operator', 'analyst', 'admin'],
   'orders:write': ['operator', 'analyst', 'admin'],
   'orders:fix': ['operator', 'admin'],
+  /** Tags and notes on an order (console). */
+  'orders:annotate': ['operator', 'analyst', 'admin'],
   'tickets:read': ['operator', 'analyst', 'admin'],
   'tickets:work': ['operator', 'admin'],
   'processes:read': ['operator', 'analyst', 'admin'],

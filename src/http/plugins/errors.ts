@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { BulkError } from '../../runtime/bulk.ts';
+import { TicketError } from '../../runtime/tickets.ts';
 import { formatAjvErrors } from '../validation.ts';
 import { HttpProblem, problem, type Problem } from '../problem.ts';
 
@@ -9,6 +11,11 @@ import { HttpProblem, problem, type Problem } from '../problem.ts';
  */
 export function toProblem(err: FastifyError | HttpProblem | Error, requestId: string): Problem {
   if (err instanceof HttpProblem) return problem(err.code, err.message, err.extra);
+  if (err instanceof TicketError) {
+    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_OPEN: 'CONFLICT', ORDER_CLOSED: 'CONFLICT', NO_LIFECYCLE: 'CONFLICT', WRONG_KIND: 'UNPROCESSABLE', FIELDS_INVALID: 'UNPROCESSABLE', INVALID_PATCH: 'VALIDATION_FAILED' } as const)[err.code];
+    return problem(code, err.message, { reason: err.code, ...err.details });
+  }
+  if (err instanceof BulkError) return problem('VALIDATION_FAILED', err.message);
   const e = err as FastifyError & { validationContext?: string };
   if (e.validation) {
     const errors = formatAjvErrors(e.validation as never, e.validationContext === 'body' ? '' : (e.validationContext ?? ''));

@@ -1,6 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OrderSchema } from '../../../orders/schema.ts';
+import { Type } from '@sinclair/typebox';
+import { runAllChecks } from '../../../orders/checks/index.ts';
 import { getOrder, listOrders, receiveOrder, InvalidCursorError } from '../../../runtime/orders.ts';
+import { cancelOrder, patchOrder } from '../../../runtime/tickets.ts';
+import { lifecycleOf, ticketsForOrder } from '../../../runtime/views.ts';
+import { MergePatchSchema, TicketViewSchema } from '../../schemas/tickets.ts';
+import { actorOf } from './tickets.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
@@ -69,7 +75,71 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     async (request) => {
       const order = await getOrder(db, request.params.id);
       if (!order) throw new HttpProblem('NOT_FOUND', `No order with id ${request.params.id}.`);
-      return orderView(order);
+      return orderView(order, await orderExtras(order.id));
+    },
+  );
+
+  const orderExtras = async (orderId: string) => {
+    const [tickets, lifecycle] = await Promise.all([ticketsForOrder(db, orderId), lifecycleOf(db, orderId)]);
+    return { tickets, activeSteps: lifecycle?.status === 'active' ? lifecycle.waiting_at : [] };
+  };
+
+  app.patch(
+    '/orders/:id',
+    {
+      preHandler: requirePermission('orders:fix'),
+      schema: {
+        tags: ['orders'],
+        summary: 'Fix an order with a JSON merge patch (RFC 7396); open validation tickets re-run at once',
+        params: IdParams,
+        headers: Type.Object({ 'x-reason': Type.Optional(Type.String({ maxLength: 1000 })) }),
+        body: MergePatchSchema,
+        response: { 200: Type.Intersect([OrderViewSchema, Type.Object({ retried: Type.Array(TicketViewSchema) })]), 409: ProblemSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const reason = typeof request.headers['x-reason'] === 'string' ? request.headers['x-reason'] : null;
+      const { order, retried } = await patchOrder(deps.runtime.ctx, request.params.id, request.body, actorOf(request), reason);
+      deps.runtime.nudge();
+      return { ...orderView(order, await orderExtras(order.id)), retried };
+    },
+  );
+
+  app.post(
+    '/orders/:id/cancel',
+    {
+      preHandler: requirePermission('orders:fix'),
+      schema: {
+        tags: ['orders'],
+        summary: 'Cancel an order: its lifecycle ends and its open tickets are cancelled',
+        params: IdParams,
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
+        response: { 200: OrderViewSchema, 409: ProblemSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const order = await cancelOrder(deps.runtime.ctx, request.params.id, request.body.reason, actorOf(request));
+      return orderView(order, await orderExtras(order.id));
+    },
+  );
+
+  app.post(
+    '/orders/validate',
+    {
+      preHandler: requirePermission('orders:read'),
+      schema: {
+        tags: ['orders'],
+        summary: 'Run every built-in check on an order body; nothing is stored (for checkout pages)',
+        body: OrderSchema,
+        response: {
+          200: Type.Object({ valid: Type.Boolean(), issues: Type.Array(Type.Object({ check: Type.String(), code: Type.String(), field: Type.String(), message: Type.String() })) }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const issues = runAllChecks(request.body, { codLimit: deps.config.codLimit });
+      return { valid: issues.length === 0, issues };
     },
   );
 };

@@ -72,7 +72,7 @@ const diagram = fc
   });
 
 describe('validateDefinitions on random diagrams', () => {
-  it('never throws, and every refusal names an element, a type and a reason', async () => {
+  it('never throws, and every refusal names an element, a type and a reason', { timeout: 60_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(diagram, async (xml) => {
         let parsed;

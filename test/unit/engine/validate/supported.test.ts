@@ -21,7 +21,7 @@ describe('the list of what Ordo executes', () => {
       expect(EXECUTABLE_ELEMENT_TYPES.has(`bpmn:${type}`)).toBe(true);
       expect(unsupportedReason(el(`bpmn:${type}`))).toBeNull();
     }
-    expect([...PASS_THROUGH_TASK_TYPES]).toEqual(['bpmn:Task', 'bpmn:ManualTask']);
+    expect([...PASS_THROUGH_TASK_TYPES]).toEqual(['bpmn:Task']);
   });
 
   it('lists the event kinds per event type', () => {

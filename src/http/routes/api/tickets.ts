@@ -1,0 +1,165 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { getBulk, startBulk } from '../../../runtime/bulk.ts';
+import { assignTicket, commentOnTicket, completeTicket, dryRunTicket, getTicket, listTickets, retryTicket, ticketCounts, ticketHistory, type Actor } from '../../../runtime/tickets.ts';
+import type { AppDeps } from '../../app.ts';
+import { requirePermission } from '../../plugins/auth.ts';
+import { HttpProblem } from '../../problem.ts';
+import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.ts';
+import { MergePatchSchema, TicketListQuery, TicketViewSchema } from '../../schemas/tickets.ts';
+import { orderSummary } from '../../schemas/orders.ts';
+import type { FastifyRequest } from 'fastify';
+
+export function actorOf(request: FastifyRequest): Actor {
+  return { name: `user:${request.principal!.email}`, userId: request.principal!.userId };
+}
+
+export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { db, runtime } = deps;
+  const ctx = runtime.ctx;
+  const conflict = { 409: ProblemSchema, 422: ProblemSchema };
+
+  app.get('/tickets', { preHandler: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Tickets (open by default), with filters and keyset pagination', querystring: TicketListQuery } }, async (request) => {
+    const q = request.query;
+    let assigneeId: string | undefined;
+    if (q.assignee === 'me') assigneeId = request.principal!.userId;
+    else if (q.assignee && q.assignee !== 'none') assigneeId = q.assignee;
+    const page = await listTickets(
+      db,
+      { status: q.status as never, queue: q.queue, code: q.code, kind: q.kind, assigneeId, unassigned: q.assignee === 'none', orderId: q.orderId, q: q.q, olderThanMinutes: q.olderThanMinutes },
+      q.sort ?? 'due',
+      q.limit ?? 50,
+      q.cursor,
+    );
+    return { ...page, counts: await ticketCounts(db) };
+  });
+
+  app.get('/tickets/:id', { preHandler: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'One ticket with its history and order', params: IdParams } }, async (request) => {
+    const ticket = await getTicket(db, request.params.id);
+    if (!ticket) throw new HttpProblem('NOT_FOUND', `No ticket #${request.params.id}.`);
+    const order = ticket.orderId ? await (await import('../../../runtime/orders.ts')).getOrder(db, ticket.orderId) : null;
+    return { ...ticket, history: await ticketHistory(db, ticket.id), order: order ? { ...orderSummary(order), data: order.data } : null };
+  });
+
+  app.post(
+    '/tickets/:id/retry',
+    {
+      preHandler: requirePermission('tickets:work'),
+      schema: {
+        tags: ['tickets'],
+        summary: "Re-run the ticket's failed step, optionally after a merge patch of the order",
+        params: IdParams,
+        body: Type.Optional(Type.Object({ patch: Type.Optional(MergePatchSchema), reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })),
+        response: { 200: Type.Object({ result: Type.String(), message: Type.String(), ticket: TicketViewSchema, orderStatus: Type.Union([Type.String(), Type.Null()]) }), ...conflict, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const out = await retryTicket(ctx, request.params.id, { patch: request.body?.patch, reason: request.body?.reason ?? null }, actorOf(request));
+      runtime.nudge();
+      const message =
+        out.result === 'resolved'
+          ? `The step passed; the order moved on${out.order ? ` (now ${out.order.status.replace('_', ' ')})` : ''}.`
+          : `The step still fails: ${out.ticket.issues.map((i) => i.message ?? i.code).join(' ')}`;
+      return { result: out.result, message, ticket: out.ticket, orderStatus: out.order?.status ?? null };
+    },
+  );
+
+  app.post(
+    '/tickets/:id/dry-run',
+    {
+      preHandler: requirePermission('tickets:read'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'Would the failed step pass with this patch? Nothing is changed.',
+        params: IdParams,
+        body: Type.Object({ patch: Type.Optional(MergePatchSchema) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ passes: Type.Boolean(), issues: Type.Array(Type.Unknown()), shapeErrors: Type.Array(Type.Unknown()) }), ...conflict, ...problemResponses },
+      },
+    },
+    async (request) => dryRunTicket(ctx, request.params.id, request.body.patch),
+  );
+
+  app.post(
+    '/tickets/:id/complete',
+    {
+      preHandler: requirePermission('tickets:work'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'Complete a manual task with its form values',
+        params: IdParams,
+        body: Type.Optional(Type.Object({ variables: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())) }, { additionalProperties: false })),
+        response: { 200: TicketViewSchema, ...conflict, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const ticket = await completeTicket(ctx, request.params.id, request.body?.variables ?? {}, actorOf(request));
+      runtime.nudge();
+      return ticket;
+    },
+  );
+
+  app.post(
+    '/tickets/:id/assign',
+    {
+      preHandler: requirePermission('tickets:work'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'Assign a ticket (to me, to a user id) or unassign it (null)',
+        params: IdParams,
+        body: Type.Object({ assignee: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]) }, { additionalProperties: false }),
+        response: { 200: TicketViewSchema, ...conflict, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const assignee = request.body.assignee === 'me' ? request.principal!.userId : request.body.assignee;
+      return assignTicket(ctx, request.params.id, assignee, actorOf(request));
+    },
+  );
+
+  app.post(
+    '/tickets/:id/comments',
+    {
+      preHandler: requirePermission('tickets:work'),
+      schema: { tags: ['tickets'], summary: 'Comment on a ticket', params: IdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }) },
+    },
+    async (request, reply) => {
+      await commentOnTicket(ctx, request.params.id, request.body.text, actorOf(request));
+      reply.status(201);
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/tickets/bulk',
+    {
+      preHandler: requirePermission('tickets:work'),
+      schema: {
+        tags: ['tickets'],
+        summary: 'Retry, assign or cancel many tickets as a background job; answers with its progress URL',
+        body: Type.Object(
+          {
+            action: Type.Union([Type.Literal('retry'), Type.Literal('assign'), Type.Literal('cancel')]),
+            ticketIds: Type.Array(Type.Union([Type.String({ pattern: '^[0-9]{1,18}$' }), Type.Integer({ minimum: 1 })]), { minItems: 1, maxItems: 10_000 }),
+            assignee: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+            reason: Type.Optional(Type.String({ maxLength: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const assigneeId = b.assignee === 'me' ? request.principal!.userId : (b.assignee ?? null);
+      const id = await startBulk(ctx, b.action, b.ticketIds.map(String), { assigneeId, reason: b.reason }, actorOf(request));
+      runtime.nudge('ordo-bulk');
+      reply.status(202).header('location', `/api/v1/tickets/bulk/${id}`);
+      return getBulk(db, id);
+    },
+  );
+
+  app.get('/tickets/bulk/:id', { preHandler: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams } }, async (request) => {
+    const op = await getBulk(db, request.params.id);
+    if (!op) throw new HttpProblem('NOT_FOUND', `No bulk operation ${request.params.id}.`);
+    return op;
+  });
+};

@@ -1,0 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app.ts';
+import { csrfPlugin } from '../../plugins/csrf.ts';
+import { toProblem } from '../../plugins/errors.ts';
+import { requireSession, sessionPlugin } from '../../plugins/session.ts';
+import { viewsPlugin, wantsFragment } from '../../plugins/views.ts';
+import { authRoutes } from './auth.ts';
+import { dashboardRoutes } from './dashboard.ts';
+import { consoleHelpers } from './format.ts';
+import { consoleLayoutData } from './layout.ts';
+import { orderConsoleRoutes } from './orders.ts';
+import { userAdminRoutes } from './users.ts';
+
+export const VIEWS_DIR = fileURLToPath(new URL('../../../../views', import.meta.url));
+export const PUBLIC_DIR = fileURLToPath(new URL('../../../../public', import.meta.url));
+
+/**
+ * The operator console: server-rendered pages at the root (outside /api/v1), authenticated by a session
+ * cookie and protected by CSRF tokens, not bearer tokens.
+ *
+ *   /assets/*          public/ (console.css, console.js, build/ with htmx and the bpmn-js bundles)
+ *   /login, /logout    open
+ *   everything else    needs a session (requireSession), then a permission per route
+ *
+ * A new console area registers its routes in the `pages` block below, so it inherits the session, the
+ * CSRF check, `reply.page()` and the HTML error pages.
+ */
+export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+  // Console routes are pages, not API: keep them out of the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
+
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/assets/', decorateReply: false, index: false });
+
+  await app.register(async (console) => {
+    await console.register(formbody);
+    await console.register(sessionPlugin, { db: deps.db, secureCookies: deps.config.secureCookies });
+    await console.register(csrfPlugin);
+    await console.register(viewsPlugin, { root: VIEWS_DIR, helpers: consoleHelpers, layoutData: consoleLayoutData(deps) });
+
+    // Errors become pages (or, for htmx, a message in the page's alert area), never problem+json here.
+    console.setErrorHandler(async (err: FastifyError, request, reply) => {
+      const problem = toProblem(err, request.id);
+      if (problem.status >= 500) request.log.error({ err }, 'console request failed');
+      else request.log.info({ code: problem.code, status: problem.status }, 'console request refused');
+      if (wantsFragment(request)) reply.header('hx-retarget', '#console-alert').header('hx-reswap', 'innerHTML');
+      return reply.page('errors/error', { error: problem, title: problem.title }, { status: problem.status, fragment: 'errors/error' });
+    });
+
+    await console.register(authRoutes, { deps });
+
+    await console.register(async (pages) => {
+      pages.addHook('onRequest', requireSession);
+      await pages.register(dashboardRoutes, { deps });
+      await pages.register(orderConsoleRoutes, { deps });
+      await pages.register(userAdminRoutes, { deps });
+      // Tickets (/tickets, /tickets/:id) and processes (/processes...) register here.
+    });
+  });
+}

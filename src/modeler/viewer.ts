@@ -1,0 +1,245 @@
+/// <reference lib="dom" />
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import type { Canvas, DiagramElement, ElementRegistry, EventBus, Overlays } from 'bpmn-js/lib/BaseViewer';
+import { is } from 'bpmn-js/lib/util/ModelUtil';
+import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
+import { DiagramLoadError, describeImportError, drawnElementCount, el, emit, fetchDiagramXml, hasFlowElements, listAttribute, NO_DRAWING_MESSAGE, showMessage } from './shared.ts';
+
+/**
+ * The operators' diagram: a read-only bpmn-js NavigatedViewer on any element with `data-bpmn-url`, showing
+ * where an order stands (highlights) or where orders wait and fail (heatmap). See docs/modeler.md.
+ */
+
+export const HIGHLIGHTS = {
+  failed: 'ordo-failed',
+  active: 'ordo-active',
+  done: 'ordo-done',
+} as const;
+
+export type HighlightKind = keyof typeof HIGHLIGHTS;
+
+/** Per-element counts for the heatmap, as `data-overlays-url` answers them. */
+export interface ElementStats {
+  waiting?: number;
+  openTickets?: number;
+  failures24h?: number;
+  retrying?: number;
+}
+
+const BADGES: ReadonlyArray<{ key: keyof ElementStats; className: string; describe: (n: number) => string }> = [
+  { key: 'waiting', className: 'ordo-badge-waiting', describe: (n) => `${n} ${n === 1 ? 'order waits' : 'orders wait'} here` },
+  { key: 'openTickets', className: 'ordo-badge-tickets', describe: (n) => `${n} open ${n === 1 ? 'ticket' : 'tickets'}` },
+  { key: 'failures24h', className: 'ordo-badge-failures', describe: (n) => `${n} ${n === 1 ? 'failure' : 'failures'} in the last 24 hours` },
+  { key: 'retrying', className: 'ordo-badge-retrying', describe: (n) => `${n} ${n === 1 ? 'job' : 'jobs'} still retrying` },
+];
+
+export interface ViewerHandle {
+  readonly viewer: NavigatedViewer;
+  readonly container: HTMLElement;
+  /** Replace the highlights of one kind. Ids the diagram does not have are ignored. */
+  highlight(kind: HighlightKind, ids: readonly string[]): void;
+  /** Fetch `data-overlays-url` again and redraw the badges. */
+  refreshOverlays(): Promise<void>;
+  destroy(): void;
+}
+
+const mounted = new WeakMap<HTMLElement, Promise<ViewerHandle | null>>();
+const handles = new Set<ViewerHandle>();
+
+function isElementShape(element: DiagramElement): boolean {
+  return !!element.parent && !element.labelTarget;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+async function fetchStats(url: string): Promise<Record<string, ElementStats>> {
+  const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const body: unknown = await response.json();
+  const elements = body && typeof body === 'object' ? (body as { elements?: unknown }).elements : undefined;
+  return elements && typeof elements === 'object' ? (elements as Record<string, ElementStats>) : {};
+}
+
+function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHandle {
+  const canvas = viewer.get<Canvas>('canvas');
+  const registry = viewer.get<ElementRegistry>('elementRegistry');
+  const overlays = viewer.get<Overlays>('overlays');
+  const current: Record<HighlightKind, string[]> = { failed: [], active: [], done: [] };
+  let resizeObserver: ResizeObserver | null = null;
+
+  const handle: ViewerHandle = {
+    viewer,
+    container,
+    highlight(kind, ids) {
+      const marker = HIGHLIGHTS[kind];
+      for (const id of current[kind]) if (registry.get(id)) canvas.removeMarker(id, marker);
+      if (kind === 'done') overlays.remove({ type: 'ordo-done' });
+      current[kind] = ids.filter((id) => {
+        const element = registry.get(id);
+        return !!element && isElementShape(element);
+      });
+      for (const id of current[kind]) {
+        canvas.addMarker(id, marker);
+        const element = registry.get(id)!;
+        if (kind === 'done' && !element.waypoints) {
+          overlays.add(id, 'ordo-done', { position: { top: -8, right: 8 }, html: el('span', { class: 'ordo-done-tick', title: 'Done' }, '✓') });
+        }
+      }
+    },
+    async refreshOverlays() {
+      const url = container.dataset.overlaysUrl;
+      overlays.remove({ type: 'ordo-heat' });
+      if (!url) return;
+      let stats: Record<string, ElementStats>;
+      try {
+        stats = await fetchStats(url);
+      } catch (err) {
+        container.dataset.overlaysError = err instanceof Error ? err.message : String(err);
+        return;
+      }
+      delete container.dataset.overlaysError;
+      for (const [id, entry] of Object.entries(stats)) {
+        const element = registry.get(id);
+        if (!element || !isElementShape(element) || !entry || typeof entry !== 'object') continue;
+        const badges = BADGES.filter((b) => count(entry[b.key]) > 0).map((b) => {
+          const n = count(entry[b.key]);
+          return el('span', { class: `ordo-badge ${b.className}`, title: b.describe(n), 'aria-label': b.describe(n) }, String(n));
+        });
+        if (badges.length === 0) continue;
+        const position = element.waypoints ? { top: -12, left: 0 } : { bottom: 8, left: -8 };
+        overlays.add(id, 'ordo-heat', { position, html: el('div', { class: 'ordo-heat', 'data-element-id': id }, ...badges) });
+      }
+    },
+    destroy() {
+      resizeObserver?.disconnect();
+      handles.delete(handle);
+      mounted.delete(container);
+      viewer.destroy();
+      delete container.dataset.ordoViewer;
+    },
+  };
+
+  const visible = () => container.clientWidth > 0 && container.clientHeight > 0;
+  let wasVisible = visible();
+  if (typeof ResizeObserver === 'function') {
+    resizeObserver = new ResizeObserver(() => {
+      canvas.resized();
+      // A viewer mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows.
+      const now = visible();
+      if (now && !wasVisible) canvas.zoom('fit-viewport', 'auto');
+      wasVisible = now;
+    });
+    resizeObserver.observe(container);
+  }
+  return handle;
+}
+
+function bindElementLinks(container: HTMLElement, viewer: NavigatedViewer): void {
+  const template = container.dataset.elementLink;
+  if (!template) return;
+  container.classList.add('ordo-linkable');
+  viewer.get<EventBus>('eventBus').on('element.click', (event) => {
+    let element = event.element;
+    if (!element) return;
+    if (element.labelTarget) element = element.labelTarget;
+    if (!element.parent || !is(element.businessObject, 'bpmn:FlowNode')) return;
+    window.location.assign(template.replace(/\{id\}/g, encodeURIComponent(element.id)));
+  });
+}
+
+async function mountNow(container: HTMLElement): Promise<ViewerHandle | null> {
+  const url = container.dataset.bpmnUrl;
+  if (!url) throw new Error('OrdoViewer.mount: the element has no data-bpmn-url.');
+  container.dataset.ordoViewer = 'loading';
+  container.classList.add('ordo-diagram');
+  container.setAttribute('aria-busy', 'true');
+  if (!container.hasAttribute('aria-label')) container.setAttribute('aria-label', 'Process diagram');
+  const canvasHost = el('div', { class: 'ordo-diagram-canvas' });
+  container.replaceChildren(canvasHost);
+
+  const viewer = new NavigatedViewer({ container: canvasHost, moddleExtensions: { ordo: ordoDescriptor } });
+  try {
+    const xml = await fetchDiagramXml(url);
+    try {
+      await viewer.importXML(xml);
+    } catch (err) {
+      throw describeImportError(err, viewer.getDefinitions());
+    }
+    if (drawnElementCount(viewer.get<ElementRegistry>('elementRegistry')) === 0 && hasFlowElements(viewer.getDefinitions())) {
+      throw new DiagramLoadError(NO_DRAWING_MESSAGE, 'no-drawing');
+    }
+  } catch (err) {
+    viewer.destroy();
+    const failure = err instanceof DiagramLoadError ? err : new DiagramLoadError(String(err), 'unreadable');
+    canvasHost.remove();
+    container.dataset.ordoViewer = failure.kind === 'no-drawing' ? 'no-drawing' : 'error';
+    container.removeAttribute('aria-busy');
+    showMessage(container, failure.message, failure.kind === 'no-drawing' ? 'info' : 'error');
+    emit(container, 'ordo:viewer-error', { kind: failure.kind, message: failure.message });
+    return null;
+  }
+
+  // A hidden container has no size to fit into; the resize observer fits once it shows.
+  if (container.clientWidth > 0 && container.clientHeight > 0) viewer.get<Canvas>('canvas').zoom('fit-viewport', 'auto');
+  const handle = createHandle(container, viewer);
+  handle.highlight('done', listAttribute(container.dataset.highlightDone));
+  handle.highlight('active', listAttribute(container.dataset.highlightActive));
+  handle.highlight('failed', listAttribute(container.dataset.highlightFailed));
+  bindElementLinks(container, viewer);
+  await handle.refreshOverlays();
+  handles.add(handle);
+  container.dataset.ordoViewer = 'ready';
+  container.removeAttribute('aria-busy');
+  emit(container, 'ordo:viewer-ready', { handle });
+  return handle;
+}
+
+/** Show the diagram of `data-bpmn-url` in this element. Mounting twice returns the first mount. */
+export function mount(container: HTMLElement): Promise<ViewerHandle | null> {
+  let pending = mounted.get(container);
+  if (!pending) {
+    pending = mountNow(container);
+    mounted.set(container, pending);
+  }
+  return pending;
+}
+
+const SELECTOR = '[data-bpmn-url]:not([data-ordo-modeler])';
+
+/** Mount every diagram element in (and including) root. */
+export function mountAll(root: ParentNode = document): Promise<Array<ViewerHandle | null>> {
+  const targets = Array.from(root.querySelectorAll<HTMLElement>(SELECTOR));
+  if (root instanceof HTMLElement && root.matches(SELECTOR)) targets.unshift(root);
+  return Promise.all(targets.map((target) => mount(target)));
+}
+
+/** Viewers whose element htmx is about to discard are destroyed with it. */
+function destroyWithin(root: Element): void {
+  for (const handle of [...handles]) {
+    if (root === handle.container || root.contains(handle.container)) handle.destroy();
+  }
+}
+
+declare global {
+  interface Window {
+    OrdoViewer?: { mount: typeof mount; mountAll: typeof mountAll };
+  }
+}
+
+window.OrdoViewer = { mount, mountAll };
+
+function start(): void {
+  void mountAll();
+  // htmx swaps in fragments (ticket page refreshes, order timeline): mount the diagrams they bring.
+  document.addEventListener('htmx:load', (event) => {
+    if (event.target instanceof HTMLElement) void mountAll(event.target);
+  });
+  document.addEventListener('htmx:beforeCleanupElement', (event) => {
+    if (event.target instanceof Element) destroyWithin(event.target);
+  });
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+else start();

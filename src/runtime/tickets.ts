@@ -1,0 +1,398 @@
+import { sql, type SqlBool } from 'kysely';
+import { evaluateFeel, toPlain } from '../engine/index.ts';
+import type { Db, DbOrTx, Tx } from '../db/database.ts';
+import type { OrderStatus } from '../db/tables/orders.table.ts';
+import type { InstanceState } from '../engine/index.ts';
+import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../db/tables/tickets.table.ts';
+import { applyMergePatch, changedPaths, MergePatchError } from '../orders/merge-patch.ts';
+import { checkOrderShape, type FieldError } from '../orders/shape.ts';
+import type { Order } from '../orders/schema.ts';
+import { applyEvent, lockInstance, type RuntimeContext } from './instances.ts';
+import { searchColumns, toOrderRecord, isUuid, type OrderRecord } from './orders.ts';
+import { ticketQuery, toTicketView, type TicketView } from './views.ts';
+
+/**
+ * What operators do to tickets and orders: fix an order (merge patch) and re-run the failed step,
+ * retry, complete a manual task, assign, cancel. Each is one transaction; the ticket row is locked
+ * first, so of two operators acting on one ticket exactly one wins and the other gets NOT_OPEN.
+ */
+
+export type TicketErrorCode = 'NOT_FOUND' | 'NOT_OPEN' | 'WRONG_KIND' | 'INVALID_PATCH' | 'FIELDS_INVALID' | 'ORDER_CLOSED' | 'NO_LIFECYCLE';
+
+export class TicketError extends Error {
+  constructor(
+    readonly code: TicketErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface Actor {
+  /** "user:anna@shop.example" or "system". */
+  name: string;
+  userId: string | null;
+}
+
+export interface RetryOutcome {
+  ticket: TicketView;
+  /** resolved: the step passed and the order moved on; still_failing: the remaining issues are on the ticket. */
+  result: 'resolved' | 'still_failing';
+  order: OrderRecord | null;
+}
+
+const CLOSED_ORDER: readonly OrderStatus[] = ['completed', 'cancelled'];
+
+async function lockTicket(trx: Tx, id: string): Promise<TicketRow> {
+  if (!/^\d{1,18}$/.test(id)) throw new TicketError('NOT_FOUND', `No ticket #${id}.`);
+  const row = await trx.selectFrom('tickets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!row) throw new TicketError('NOT_FOUND', `No ticket #${id}.`);
+  return row;
+}
+
+async function closedBy(trx: Tx, ticketId: string): Promise<{ actor: string; at: string; kind: string } | null> {
+  const e = await trx.selectFrom('ticket_events').select(['actor', 'at', 'kind']).where('ticket_id', '=', ticketId).where('kind', 'in', ['resolved', 'cancelled']).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return e ? { actor: e.actor, at: e.at.toISOString(), kind: e.kind } : null;
+}
+
+async function requireOpen(trx: Tx, row: TicketRow): Promise<void> {
+  if ((OPEN_TICKET_STATUSES as readonly string[]).includes(row.status)) return;
+  const by = await closedBy(trx, row.id);
+  throw new TicketError('NOT_OPEN', `Ticket #${row.id} is ${row.status} already${by ? ` (${by.kind} by ${by.actor} at ${by.at})` : ''}.`, { ticketStatus: row.status, closedBy: by });
+}
+
+export async function getTicket(db: DbOrTx, id: string): Promise<TicketView | null> {
+  if (!/^\d{1,18}$/.test(id)) return null;
+  const row = await ticketQuery(db).where('tickets.id', '=', id).executeTakeFirst();
+  return row ? toTicketView(row) : null;
+}
+
+export async function ticketHistory(db: DbOrTx, id: string) {
+  const rows = await db.selectFrom('ticket_events').select(['at', 'actor', 'kind', 'data']).where('ticket_id', '=', id).orderBy('id').execute();
+  return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, kind: r.kind, data: r.data }));
+}
+
+/**
+ * Apply a merge patch to an order inside a transaction: shape-checked, audited (every changed path with
+ * its old and new value, who and why), and handed to the order's lifecycle as its `order` variable.
+ */
+export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<OrderRecord> {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new TicketError('INVALID_PATCH', 'A merge patch must be a JSON object.');
+  const row = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+  if (!row) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
+  if (CLOSED_ORDER.includes(row.status)) throw new TicketError('ORDER_CLOSED', `Order ${row.external_id} is ${row.status}; it can no longer be changed.`);
+  let next: unknown;
+  try {
+    next = applyMergePatch(row.data, patch);
+  } catch (err) {
+    if (err instanceof MergePatchError) throw new TicketError('INVALID_PATCH', err.message);
+    throw err;
+  }
+  const shape = checkOrderShape(next);
+  if (shape.length > 0) throw new TicketError('INVALID_PATCH', `The patched order is not well-formed: ${shape.length} field(s).`, { errors: shape });
+  const order = next as Order;
+  if (order.channel !== row.channel || order.externalId !== row.external_id) {
+    throw new TicketError('INVALID_PATCH', 'channel and externalId identify the order and cannot be changed.', { errors: [{ field: order.channel !== row.channel ? 'channel' : 'externalId', message: 'cannot be changed' }] });
+  }
+  const changes = changedPaths(row.data, order);
+  if (changes.length === 0) return toOrderRecord(row);
+  const updated = await trx
+    .updateTable('orders')
+    .set({ data: JSON.stringify(order), ...searchColumns(order), updated_at: ctx.clock(), revision: sql<number>`revision + 1` })
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await trx.insertInto('order_events').values({ order_id: orderId, actor: actor.name, kind: 'patched', data: JSON.stringify({ changes, reason }) }).execute();
+  await setLifecycleOrder(ctx, trx, orderId, order, actor);
+  return toOrderRecord(updated);
+}
+
+/** The lifecycle reads the order from its `order` variable; keep the two the same after a fix. */
+async function setLifecycleOrder(ctx: RuntimeContext, trx: Tx, orderId: string, order: Order, actor: Actor): Promise<void> {
+  const instance = await trx.selectFrom('process_instances').select('id').where('order_id', '=', orderId).where('parent_id', 'is', null).where('status', '=', 'active').executeTakeFirst();
+  if (!instance) return;
+  const locked = await lockInstance(trx, instance.id);
+  if (!locked) return;
+  const state = locked.state as InstanceState;
+  const next: InstanceState = { ...state, variables: { ...state.variables, order } };
+  await trx
+    .updateTable('process_instances')
+    .set({ state: JSON.stringify(next), revision: locked.revision + 1, updated_at: ctx.clock() })
+    .where('id', '=', instance.id)
+    .execute();
+  await trx
+    .insertInto('instance_history')
+    .values({ instance_id: instance.id, element_id: locked.process_key, element_type: 'bpmn:Process', event: 'variables', at: ctx.clock(), actor: actor.name, data: JSON.stringify({ changed: ['order'] }) })
+    .execute();
+}
+
+async function openValidationTickets(trx: Tx, orderId: string) {
+  return trx
+    .selectFrom('tickets')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .where('status', 'in', OPEN_TICKET_STATUSES)
+    .where('kind', '=', 'validation')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables: Record<string, unknown> | undefined, actor: Actor) {
+  await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'retried', data: '{}' }).execute();
+  await applyEvent(ctx, trx, row.instance_id, { type: 'ticketRetry', waitId: row.wait_id, variables }, actor.name);
+}
+
+/** PATCH /orders/:id: fix the order, then re-run every open validation ticket's step at once. */
+export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: unknown, actor: Actor, reason: string | null) {
+  if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
+  return ctx.db.transaction().execute(async (trx) => {
+    const order = await patchOrderInTx(ctx, trx, orderId, patch, actor, reason);
+    const tickets = await openValidationTickets(trx, orderId);
+    for (const t of tickets) await retryInTx(ctx, trx, t, { order: order.data }, actor);
+    const after = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const views = tickets.length ? (await ticketQuery(trx).where('tickets.id', 'in', tickets.map((t) => t.id)).execute()).map(toTicketView) : [];
+    return { order: toOrderRecord(after), retried: views };
+  });
+}
+
+/** POST /tickets/:id/retry, optionally with a merge patch of the order applied first. */
+export async function retryTicket(ctx: RuntimeContext, ticketId: string, input: { patch?: unknown; reason?: string | null }, actor: Actor): Promise<RetryOutcome> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await lockTicket(trx, ticketId);
+    await requireOpen(trx, row);
+    if (row.kind === 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a manual task; complete it instead of retrying.`);
+    let order: OrderRecord | null = null;
+    if (input.patch !== undefined && row.order_id) order = await patchOrderInTx(ctx, trx, row.order_id, input.patch, actor, input.reason ?? null);
+    else if (input.patch !== undefined) throw new TicketError('INVALID_PATCH', 'This ticket belongs to no order; there is nothing to patch.');
+    const currentOrder = row.order_id ? ((order ?? (await trx.selectFrom('orders').selectAll().where('id', '=', row.order_id).executeTakeFirst().then((r) => (r ? toOrderRecord(r) : null)))) ?? null) : null;
+    await retryInTx(ctx, trx, row, currentOrder ? { order: currentOrder.data } : undefined, actor);
+    const view = toTicketView((await ticketQuery(trx).where('tickets.id', '=', row.id).executeTakeFirstOrThrow())!);
+    const orderAfter = row.order_id ? await trx.selectFrom('orders').selectAll().where('id', '=', row.order_id).executeTakeFirst() : undefined;
+    return { ticket: view, result: view.status === 'resolved' ? 'resolved' : 'still_failing', order: orderAfter ? toOrderRecord(orderAfter) : null };
+  });
+}
+
+function coerceField(field: { name: string; type: string | null; required: boolean; options?: string | null }, value: unknown): { value?: unknown; error?: string } {
+  const empty = value === undefined || value === null || value === '';
+  if (empty) return field.required ? { error: 'is required' } : { value: undefined };
+  switch (field.type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return { value };
+      if (value === 'true' || value === 'on' || value === 'yes') return { value: true };
+      if (value === 'false' || value === 'off' || value === 'no') return { value: false };
+      return { error: 'must be yes or no' };
+    case 'number': {
+      const n = typeof value === 'number' ? value : Number(value);
+      return Number.isFinite(n) ? { value: n } : { error: 'must be a number' };
+    }
+    case 'select': {
+      const options = (field.options ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+      return options.includes(String(value)) ? { value: String(value) } : { error: `must be one of: ${options.join(', ')}` };
+    }
+    default:
+      return typeof value === 'string' ? (value.length > 5000 ? { error: 'is too long (at most 5000 characters)' } : { value }) : { error: 'must be text' };
+  }
+}
+
+/** POST /tickets/:id/complete: a manual task done, with its form's values as variables. */
+export async function completeTicket(ctx: RuntimeContext, ticketId: string, values: Record<string, unknown>, actor: Actor): Promise<TicketView> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await lockTicket(trx, ticketId);
+    await requireOpen(trx, row);
+    if (row.kind !== 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a ${row.kind} ticket; fix the data and retry instead.`);
+    const fields = (row.fields as Array<{ name: string; type: string | null; required: boolean; options?: string | null }>) ?? [];
+    const variables: Record<string, unknown> = {};
+    const errors: FieldError[] = [];
+    for (const f of fields) {
+      const r = coerceField(f, values[f.name]);
+      if (r.error) errors.push({ field: f.name, message: r.error });
+      else if (r.value !== undefined) variables[f.name] = r.value;
+    }
+    if (errors.length > 0) throw new TicketError('FIELDS_INVALID', `${errors.length} field(s) need a value.`, { errors });
+    await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'completed', data: JSON.stringify({ variables }) }).execute();
+    await applyEvent(ctx, trx, row.instance_id, { type: 'userTaskCompleted', waitId: row.wait_id, variables }, actor.name);
+    return toTicketView((await ticketQuery(trx).where('tickets.id', '=', row.id).executeTakeFirstOrThrow())!);
+  });
+}
+
+/** Assign (open → in progress) or unassign (back to open). */
+export async function assignTicket(ctx: RuntimeContext, ticketId: string, assigneeId: string | null, actor: Actor): Promise<TicketView> {
+  return ctx.db.transaction().execute(async (trx) => assignInTx(ctx, trx, ticketId, assigneeId, actor));
+}
+
+async function assignInTx(ctx: RuntimeContext, trx: Tx, ticketId: string, assigneeId: string | null, actor: Actor): Promise<TicketView> {
+  const row = await lockTicket(trx, ticketId);
+  await requireOpen(trx, row);
+  let email: string | null = null;
+  if (assigneeId) {
+    const user = isUuid(assigneeId) ? await trx.selectFrom('users').select(['id', 'email', 'disabled_at']).where('id', '=', assigneeId).executeTakeFirst() : undefined;
+    if (!user || user.disabled_at) throw new TicketError('FIELDS_INVALID', 'No active user with that id.', { errors: [{ field: 'assignee', message: 'is not an active user' }] });
+    email = user.email;
+  }
+  const status: TicketStatus = assigneeId ? 'in_progress' : 'open';
+  await trx.updateTable('tickets').set({ assignee_id: assigneeId, status, updated_at: ctx.clock(), revision: sql<number>`revision + 1` }).where('id', '=', row.id).execute();
+  await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: assigneeId ? 'assigned' : 'unassigned', data: JSON.stringify({ assignee: email }) }).execute();
+  return toTicketView((await ticketQuery(trx).where('tickets.id', '=', row.id).executeTakeFirstOrThrow())!);
+}
+
+export async function commentOnTicket(ctx: RuntimeContext, ticketId: string, text: string, actor: Actor): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = await lockTicket(trx, ticketId);
+    await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'comment', data: JSON.stringify({ text: text.slice(0, 5000) }) }).execute();
+  });
+}
+
+/** POST /orders/:id/cancel: end the lifecycle (its open tickets are cancelled with it). */
+export async function cancelOrder(ctx: RuntimeContext, orderId: string, reason: string, actor: Actor): Promise<OrderRecord> {
+  if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
+  return ctx.db.transaction().execute(async (trx) => cancelOrderInTx(ctx, trx, orderId, reason, actor));
+}
+
+async function cancelOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, reason: string, actor: Actor): Promise<OrderRecord> {
+  const order = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+  if (!order) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
+  if (CLOSED_ORDER.includes(order.status)) throw new TicketError('ORDER_CLOSED', `Order ${order.external_id} is ${order.status} already.`);
+  await trx.insertInto('order_events').values({ order_id: orderId, actor: actor.name, kind: 'cancelled', data: JSON.stringify({ reason }) }).execute();
+  const instance = await trx.selectFrom('process_instances').select('id').where('order_id', '=', orderId).where('parent_id', 'is', null).where('status', '=', 'active').executeTakeFirst();
+  if (instance) await applyEvent(ctx, trx, instance.id, { type: 'cancel', reason }, actor.name);
+  // Not started yet (or already ended without a status change): the order itself says cancelled.
+  const after = await trx
+    .updateTable('orders')
+    .set({ status: 'cancelled', updated_at: ctx.clock() })
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const stray = await trx
+    .updateTable('tickets')
+    .set({ status: 'cancelled', closed_at: ctx.clock(), updated_at: ctx.clock() })
+    .where('order_id', '=', orderId)
+    .where('status', 'in', OPEN_TICKET_STATUSES)
+    .returning('id')
+    .execute();
+  for (const t of stray) await trx.insertInto('ticket_events').values({ ticket_id: t.id, actor: actor.name, kind: 'cancelled', data: JSON.stringify({ reason }) }).execute();
+  return toOrderRecord(after);
+}
+
+/**
+ * POST /tickets/:id/dry-run: would the failed step pass with this patch? Evaluates the step's script on
+ * the patched order without writing anything (the console's live validation).
+ */
+export async function dryRunTicket(ctx: RuntimeContext, ticketId: string, patch: unknown) {
+  const row = await ticketQuery(ctx.db).where('tickets.id', '=', /^\d{1,18}$/.test(ticketId) ? ticketId : '0').executeTakeFirst();
+  if (!row) throw new TicketError('NOT_FOUND', `No ticket #${ticketId}.`);
+  if (row.kind !== 'validation' || !row.order_id) throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a ${row.kind} ticket; only validation tickets can be dry-run.`);
+  const [order, instance] = await Promise.all([
+    ctx.db.selectFrom('orders').select('data').where('id', '=', row.order_id).executeTakeFirstOrThrow(),
+    ctx.db.selectFrom('process_instances').select(['state', 'definition_id']).where('id', '=', row.instance_id).executeTakeFirstOrThrow(),
+  ]);
+  let patched: unknown;
+  try {
+    patched = patch === undefined ? order.data : applyMergePatch(order.data, patch);
+  } catch (err) {
+    if (err instanceof MergePatchError) throw new TicketError('INVALID_PATCH', err.message);
+    throw err;
+  }
+  const shapeErrors = checkOrderShape(patched);
+  if (shapeErrors.length > 0) {
+    return { passes: false, shapeErrors, issues: [] as Array<{ code: string; field?: string; message?: string }> };
+  }
+  const model = await ctx.models.get(ctx.db, instance.definition_id);
+  const element = model.elements[row.element_id];
+  if (!element || element.kind !== 'scriptTask') throw new TicketError('WRONG_KIND', `The step of ticket #${row.id} is not a script task.`);
+  const variables = { ...(instance.state as InstanceState).variables, order: patched };
+  const value = toPlain(evaluateFeel(element.script, variables, { functions: ctx.feelFunctions, now: ctx.clock() }));
+  const issues = Array.isArray(value) ? (value.filter((i) => i && typeof i === 'object' && 'code' in i) as Array<{ code: string; field?: string; message?: string }>) : [];
+  return { passes: issues.length === 0, shapeErrors: [] as FieldError[], issues };
+}
+
+export interface TicketFilters {
+  status?: TicketStatus | 'active';
+  queue?: string;
+  code?: string;
+  kind?: string;
+  assigneeId?: string | null;
+  unassigned?: boolean;
+  orderId?: string;
+  q?: string;
+  olderThanMinutes?: number;
+}
+
+export type TicketSort = 'due' | 'priority' | 'newest';
+
+/** Keyset cursor over the sort columns and the id. */
+function encode(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
+}
+function decode(cursor: string): unknown[] | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
+  const size = Math.min(Math.max(limit, 1), 200);
+  let q = ticketQuery(db);
+  if (filters.status === 'active' || filters.status === undefined) q = q.where('tickets.status', 'in', OPEN_TICKET_STATUSES);
+  else q = q.where('tickets.status', '=', filters.status);
+  if (filters.queue) q = q.where('tickets.queue', '=', filters.queue);
+  if (filters.kind) q = q.where('tickets.kind', '=', filters.kind as TicketRow['kind']);
+  if (filters.code) q = q.where(sql<SqlBool>`tickets.codes @> array[${filters.code}]::text[]`);
+  if (filters.assigneeId) q = q.where('tickets.assignee_id', '=', filters.assigneeId);
+  if (filters.unassigned) q = q.where('tickets.assignee_id', 'is', null);
+  if (filters.orderId) q = q.where('tickets.order_id', '=', filters.orderId);
+  if (filters.olderThanMinutes) q = q.where('tickets.created_at', '<', new Date(Date.now() - filters.olderThanMinutes * 60_000));
+  if (filters.q && filters.q.trim()) {
+    const text = `%${filters.q.trim().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb('tickets.title', 'ilike', text),
+        eb.exists(
+          eb
+            .selectFrom('orders as o')
+            .select('o.id')
+            .whereRef('o.id', '=', 'tickets.order_id')
+            .where(sql<SqlBool>`(o.external_id || ' ' || coalesce(o.customer_name, '') || ' ' || coalesce(o.customer_email, '')) ilike ${text}`),
+        ),
+      ]),
+    );
+  }
+  const c = cursor ? decode(cursor) : null;
+  if (cursor && !c) throw new TicketError('INVALID_PATCH', 'The cursor is not one this server issued.');
+  // Due: soonest first, tickets without a due time last. Priority: most urgent first, then due.
+  const FAR = '9999-12-31T00:00:00Z';
+  if (sort === 'priority') {
+    if (c) q = q.where(sql<SqlBool>`(-tickets.priority_rank, coalesce(tickets.due_at, ${FAR}::timestamptz), tickets.id) > (${-Number(c[0])}, ${String(c[1])}::timestamptz, ${String(c[2])}::bigint)`);
+    q = q.orderBy('tickets.priority_rank', 'desc').orderBy(sql`coalesce(tickets.due_at, ${FAR}::timestamptz)`).orderBy('tickets.id');
+  } else if (sort === 'newest') {
+    if (c) q = q.where(sql<SqlBool>`tickets.id < ${String(c[0])}::bigint`);
+    q = q.orderBy('tickets.id', 'desc');
+  } else {
+    if (c) q = q.where(sql<SqlBool>`(coalesce(tickets.due_at, ${FAR}::timestamptz), tickets.id) > (${String(c[0])}::timestamptz, ${String(c[1])}::bigint)`);
+    q = q.orderBy(sql`coalesce(tickets.due_at, ${FAR}::timestamptz)`).orderBy('tickets.id');
+  }
+  const rows = await q.limit(size + 1).execute();
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  const due = (r: typeof last) => (r!.due_at ? r!.due_at.toISOString() : FAR);
+  const next = rows.length > size && last ? (sort === 'priority' ? encode([last.priority_rank, due(last), last.id]) : sort === 'newest' ? encode([last.id]) : encode([due(last), last.id])) : null;
+  return { items: page.map(toTicketView), nextCursor: next };
+}
+
+/** Open tickets counted per queue and per code (queue headers and filters). */
+export async function ticketCounts(db: DbOrTx) {
+  const byQueue = await db.selectFrom('tickets').select(['queue', (e) => e.fn.countAll<string>().as('n')]).where('status', 'in', OPEN_TICKET_STATUSES).groupBy('queue').orderBy('queue').execute();
+  const byCode = await sql<{ code: string; n: string }>`select unnest(codes) as code, count(*) as n from tickets where status in ('open', 'in_progress') group by 1 order by 2 desc, 1`.execute(db);
+  return {
+    total: byQueue.reduce((s, r) => s + Number(r.n), 0),
+    queues: byQueue.map((r) => ({ queue: r.queue, count: Number(r.n) })),
+    codes: byCode.rows.map((r) => ({ code: r.code, count: Number(r.n) })),
+  };
+}
+
+export { assignInTx, cancelOrderInTx, retryInTx, lockTicket, requireOpen };
+export type { Db };

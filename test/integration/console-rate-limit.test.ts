@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGIN_MAX_FAILURES_PER_EMAIL, LOGIN_MAX_FAILURES_PER_IP } from '../../src/runtime/sessions.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { createConsoleUser, setCookieLine, submitLogin } from '../support/console.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('login rate limit', () => {
+  it('answers 429 once an e-mail has too many failures, even with the right password, from any address', async () => {
+    const user = await createConsoleUser(t, 'operator');
+    for (let i = 0; i < LOGIN_MAX_FAILURES_PER_EMAIL; i++) {
+      const res = await submitLogin(t, user.email, `wrong password ${i}`, { ip: `198.51.100.${i + 1}` });
+      expect(res.status).toBe(401);
+    }
+    const blocked = await submitLogin(t, user.email, user.password, { ip: '198.51.100.200' });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.text).toContain('Too many failed attempts');
+    expect(setCookieLine(blocked, 'ordo_session')).toBeUndefined();
+    // The same e-mail typed differently is the same account.
+    const shouting = await submitLogin(t, `  ${user.email.toUpperCase()} `, user.password, { ip: '198.51.100.201' });
+    expect(shouting.status).toBe(429);
+
+    // Once the window has passed, the right password works again.
+    await t.database.db.deleteFrom('login_attempts').where('email', '=', user.email).execute();
+    expect((await submitLogin(t, user.email, user.password)).status).toBe(303);
+  });
+
+  it('answers 429 once one client address has too many failures across e-mails', async () => {
+    const ip = '203.0.113.7';
+    for (let i = 0; i < LOGIN_MAX_FAILURES_PER_IP; i++) {
+      const res = await submitLogin(t, `spray-${i}@test.local`, 'password guess', { ip });
+      expect(res.status).toBe(401);
+    }
+    const user = await createConsoleUser(t, 'operator');
+    expect((await submitLogin(t, user.email, user.password, { ip })).status).toBe(429);
+    // Other addresses are not affected.
+    expect((await submitLogin(t, user.email, user.password, { ip: '203.0.113.8' })).status).toBe(303);
+  });
+
+  it('counts a burst of parallel guesses before their password checks finish', async () => {
+    const user = await createConsoleUser(t, 'operator');
+    const burst = await Promise.all(Array.from({ length: 25 }, (_, i) => submitLogin(t, user.email, `guess ${i}`, { ip: `192.0.2.${i + 1}` })));
+    expect(burst.filter((r) => r.status === 401)).toHaveLength(LOGIN_MAX_FAILURES_PER_EMAIL);
+    expect(burst.filter((r) => r.status === 429)).toHaveLength(25 - LOGIN_MAX_FAILURES_PER_EMAIL);
+    const recorded = await t.database.db.selectFrom('login_attempts').select('id').where('email', '=', user.email).execute();
+    expect(recorded).toHaveLength(LOGIN_MAX_FAILURES_PER_EMAIL);
+  });
+});
