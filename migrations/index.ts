@@ -4,6 +4,8 @@ import * as m0002 from './0002_create_orders.ts';
 import * as m0003 from './0003_create_engine.ts';
 import * as m0004 from './0004_create_sessions.ts';
 import * as m0005 from './0005_create_bulk_operations.ts';
+import * as m0006 from './0006_allow_bulk_patch.ts';
+import * as m0007 from './0007_create_process_migrations.ts';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_create_engine': m0003,
   '0004_create_sessions': m0004,
   '0005_create_bulk_operations': m0005,
+  '0006_allow_bulk_patch': m0006,
+  '0007_create_process_migrations': m0007,
 };

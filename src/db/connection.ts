@@ -23,6 +23,11 @@ export function connect(url: string, options: { max?: number; onError?: (err: Er
   // An idle client losing its server (PostgreSQL restarted) emits 'error' on the pool; unhandled, it
   // would crash the process. The pool replaces the client on the next checkout.
   pool.on('error', (err) => options.onError?.(err));
+  // A client that is checked out (inside a transaction, between two queries) also emits 'error' when its
+  // server goes away, and the pool listens only to idle ones: unheard, that 'error' would end the process.
+  // The query in flight fails by itself (the request answers 503), and the pool drops the broken client
+  // when it comes back.
+  pool.on('connect', (client) => client.on('error', (err) => options.onError?.(err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -3,6 +3,7 @@ import type { ApiTokensTable } from './tables/api-tokens.table.ts';
 import type { BulkOperationsTable } from './tables/bulk.table.ts';
 import type { OrderNotesTable } from './tables/order-notes.table.ts';
 import type { OrderEventsTable, OrdersTable } from './tables/orders.table.ts';
+import type { ProcessMigrationsTable } from './tables/process-migrations.table.ts';
 import type { DeploymentsTable, InstanceHistoryTable, JobEffectsTable, ProcessDefinitionsTable, ProcessInstancesTable, ReceivedMessagesTable } from './tables/processes.table.ts';
 import type { LoginAttemptsTable, SessionsTable } from './tables/sessions.table.ts';
 import type { TicketEventsTable, TicketsTable } from './tables/tickets.table.ts';
@@ -22,6 +23,7 @@ export interface Database {
   job_effects: JobEffectsTable;
   ticket_events: TicketEventsTable;
   bulk_operations: BulkOperationsTable;
+  process_migrations: ProcessMigrationsTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   order_notes: OrderNotesTable;

@@ -1,4 +1,4 @@
-import { evaluate, FeelRange, dateAndTime, date, SyntaxError as FeelSyntaxError } from 'feelin';
+import { evaluate, FeelFunction, FeelRange, dateAndTime, date, SyntaxError as FeelSyntaxError } from 'feelin';
 import { EngineError } from './runtime/errors.ts';
 
 /**
@@ -137,12 +137,154 @@ function buildContext(variables: Readonly<Record<string, unknown>>, options: Fee
   return context;
 }
 
+// ── compiled expressions ────────────────────────────────────────────────────────
+//
+// feelin parses an expression and builds its closure tree on every `evaluate` call, and that is nearly
+// all of the cost (a lookup of every name against ~150 builtins, the parse with its context tracker, a
+// deep copy of the whole context). feelin exports no "compile once" API, but FEEL itself has one: a
+// function definition. `function(order, settings) <expression>` is evaluated once, with the function
+// library as its context, and the FeelFunction it yields is invoked with the variables each time after.
+// The body is the same closure tree feelin would have built, so the semantics are feelin's own.
+//
+// The compiled form is used only where it provably parses the same as a fresh evaluation would:
+// - parameters are the variables whose name appears in the expression (a name not written cannot be
+//   referenced), and only when those names and every key inside their values are plain identifiers
+//   (feelin's parser consults the context only to read names with spaces or operators in them);
+// - a variable with the name of a library function stays out (the library wins, as in buildContext);
+// - anything that fails to compile falls back to `evaluate`, so errors read exactly as before.
+// Warnings raised in the body land in the warnings array of the `evaluate` call that compiled it
+// (feelin returns that very array), which is emptied before each invocation.
+
+interface Compiled {
+  fn: FeelFunction;
+  params: string[];
+  warnings: Array<{ type: string; message: string }>;
+  busy: boolean;
+}
+
+/** Expressions × parameter sets kept per function library; an analyst's diagrams hold a few hundred. */
+export const MAX_COMPILED_FEEL = 2_000;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED = new Set(['true', 'false', 'null', 'function', 'if', 'then', 'else', 'for', 'in', 'return', 'some', 'every', 'satisfies', 'and', 'or', 'not', 'between', 'instance', 'of', 'external', 'item']);
+
+/** The `now` the current evaluation runs at, read by the compiled `now()` and `today()`. */
+let currentNowIso = '';
+const compiledByLibrary = new WeakMap<FeelFunctions, { context: Record<string, unknown>; names: Set<string>; entries: Map<string, Compiled | null> }>();
+
+function libraryFor(functions: FeelFunctions) {
+  let lib = compiledByLibrary.get(functions);
+  if (!lib) {
+    const context: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(functions)) context[name] = wrapFunction(fn);
+    context['now'] = () => dateAndTime(currentNowIso);
+    context['today'] = () => date(currentNowIso.slice(0, 10));
+    lib = { context, names: new Set(Object.keys(context)), entries: new Map() };
+    compiledByLibrary.set(functions, lib);
+  }
+  return lib;
+}
+
+/** Every key in the value is a plain identifier (memoised per object: a step evaluates the same order many times). */
+const plainKeys = new WeakMap<object, boolean>();
+function hasPlainKeys(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (depth > 64) return false;
+  const known = plainKeys.get(value);
+  if (known !== undefined) return known;
+  let ok = true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (!hasPlainKeys(v, depth + 1)) { ok = false; break; }
+  } else {
+    for (const [k, v] of Object.entries(value)) {
+      if (!IDENTIFIER.test(k) || !hasPlainKeys(v, depth + 1)) { ok = false; break; }
+    }
+  }
+  plainKeys.set(value, ok);
+  return ok;
+}
+
+/** The compiled expression and its arguments, or null when only a fresh evaluation is exact. */
+function compiledFor(expression: string, variables: Readonly<Record<string, unknown>>, functions: FeelFunctions): { compiled: Compiled; args: unknown[] } | null {
+  const lib = libraryFor(functions);
+  const params: string[] = [];
+  const args: unknown[] = [];
+  for (const name of Object.keys(variables)) {
+    if (lib.names.has(name)) continue;
+    const value = variables[name];
+    if (IDENTIFIER.test(name)) {
+      if (!expression.includes(name)) continue;
+      if (RESERVED.has(name) || !hasPlainKeys(value)) return null;
+    } else {
+      // A name with spaces or operators: referenced only if each of its parts is written.
+      const parts = name.split(/[\s./\-'+*]+/).filter(Boolean);
+      if (parts.length === 0 || parts.every((p) => expression.includes(p))) return null;
+      continue;
+    }
+    if (value === undefined) continue;
+    params.push(name);
+    args.push(value);
+  }
+  const key = params.length === 0 ? expression : `${expression}\u0000${params.join('\u0000')}`;
+  let compiled = lib.entries.get(key);
+  if (compiled === undefined) {
+    compiled = compile(expression, params, lib.context);
+    if (lib.entries.size >= MAX_COMPILED_FEEL) lib.entries.delete(lib.entries.keys().next().value!);
+    lib.entries.set(key, compiled);
+  }
+  if (!compiled || compiled.busy) return null;
+  return { compiled, args };
+}
+
+/** How many expressions are held compiled for this library (diagnostics, tests). */
+export function compiledFeelCount(functions: FeelFunctions): number {
+  let n = 0;
+  for (const c of compiledByLibrary.get(functions)?.entries.values() ?? []) if (c) n++;
+  return n;
+}
+
+function compile(expression: string, params: string[], context: Record<string, unknown>): Compiled | null {
+  try {
+    const result = evaluate(`function(${params.join(', ')}) ${expression}`, context);
+    if (!(result.value instanceof FeelFunction) || result.warnings.length > 0) return null;
+    return { fn: result.value, params, warnings: result.warnings, busy: false };
+  } catch {
+    return null;
+  }
+}
+
+function evaluateFresh(expression: string, variables: Readonly<Record<string, unknown>>, options: FeelOptions): { value: unknown; warnings: Array<{ type: string; message: string }> } {
+  return evaluate(expression, buildContext(variables, options));
+}
+
+function evaluateCompiled(hit: { compiled: Compiled; args: unknown[] }, now: Date): { value: unknown; warnings: Array<{ type: string; message: string }> } {
+  const { compiled, args } = hit;
+  compiled.warnings.length = 0;
+  compiled.busy = true;
+  currentNowIso = now.toISOString();
+  try {
+    const value = compiled.fn.invoke(args);
+    return { value, warnings: compiled.warnings.slice() };
+  } finally {
+    compiled.busy = false;
+    compiled.warnings.length = 0;
+  }
+}
+
 /**
  * Evaluate a FEEL expression against the variables and the function library. Returns plain JSON data
  * (dates and durations as ISO strings). Throws FeelError for syntax errors, unknown or failing
  * functions and runaway evaluations.
  */
 export function evaluateFeel(expression: string, variables: Readonly<Record<string, unknown>>, options: FeelOptions): unknown {
+  return evaluateWith(expression, variables, options, true);
+}
+
+/** The same evaluation without the compiled-expression cache: the reference the tests compare against. */
+export function evaluateFeelUncached(expression: string, variables: Readonly<Record<string, unknown>>, options: FeelOptions): unknown {
+  return evaluateWith(expression, variables, options, false);
+}
+
+function evaluateWith(expression: string, variables: Readonly<Record<string, unknown>>, options: FeelOptions, cached: boolean): unknown {
   if (expression.length > MAX_FEEL_EXPRESSION_CHARS) {
     throw new FeelError(`The FEEL expression is ${expression.length} characters long; at most ${MAX_FEEL_EXPRESSION_CHARS} are allowed.`, expression, 'limit');
   }
@@ -150,7 +292,8 @@ export function evaluateFeel(expression: string, variables: Readonly<Record<stri
   rangeBudget = MAX_FEEL_RANGE_ELEMENTS;
   let result: { value: unknown; warnings: Array<{ type: string; message: string }> };
   try {
-    result = evaluate(expression, buildContext(variables, options));
+    const hit = cached ? compiledFor(expression, variables, options.functions) : null;
+    result = hit ? evaluateCompiled(hit, options.now) : evaluateFresh(expression, variables, options);
     const failing = result.warnings.find((w) => FAILING_WARNINGS.has(w.type));
     if (failing) {
       const cause = lastFunctionError instanceof Error ? `: ${lastFunctionError.message}` : '';

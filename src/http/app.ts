@@ -1,13 +1,13 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Metrics } from './metrics.ts';
 import { authPlugin } from './plugins/auth.ts';
-import { errorsPlugin } from './plugins/errors.ts';
+import { errorsPlugin, toProblem } from './plugins/errors.ts';
 import { securityPlugin } from './plugins/security.ts';
 import { consolePlugin } from './routes/console/index.ts';
 import { messageRoutes } from './routes/api/messages.ts';
@@ -15,7 +15,8 @@ import { orderRoutes } from './routes/api/orders.ts';
 import { processRoutes } from './routes/api/processes.ts';
 import { ticketRoutes } from './routes/api/tickets.ts';
 import { healthRoutes } from './routes/health.ts';
-import { validatorCompiler } from './validation.ts';
+import { HttpProblem } from './problem.ts';
+import { unstorableInput, validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
   db: Db;
@@ -39,6 +40,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL the router cannot even decode (%ED%A0%80, an over-long segment) is answered like every other refusal.
+    frameworkErrors: (err, request, reply) => {
+      const body = toProblem(err, request.id);
+      (reply as FastifyReply).status(body.status).type('application/problem+json').send(body);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -49,6 +55,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(errorsPlugin);
+  // Before any schema runs, on every route: text PostgreSQL cannot store and documents nested too deep.
+  app.addHook('preValidation', async (request) => {
+    const errors = [
+      ...unstorableInput(request.params, 'params'),
+      ...unstorableInput(request.query, 'querystring'),
+      ...unstorableInput(request.body),
+    ];
+    if (errors.length > 0) throw new HttpProblem('VALIDATION_FAILED', `${errors.length} field(s) are not as expected.`, { errors });
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

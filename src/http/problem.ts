@@ -22,6 +22,7 @@ const TYPE_BASE = 'https://ordo.dev/problems/';
 export type ProblemCode =
   | 'VALIDATION_FAILED'
   | 'MALFORMED_JSON'
+  | 'MALFORMED_URL'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNAUTHENTICATED'
@@ -38,6 +39,7 @@ export type ProblemCode =
 const STATUS: Record<ProblemCode, number> = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  MALFORMED_URL: 400,
   INVALID_CURSOR: 400,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -55,6 +57,7 @@ const STATUS: Record<ProblemCode, number> = {
 const TITLE: Record<ProblemCode, string> = {
   VALIDATION_FAILED: 'The request does not have the expected shape',
   MALFORMED_JSON: 'The body is not valid JSON',
+  MALFORMED_URL: 'The URL is not valid',
   INVALID_CURSOR: 'Invalid pagination cursor',
   BODY_TOO_LARGE: 'The body is too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported content type',

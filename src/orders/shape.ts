@@ -12,12 +12,25 @@ export interface FieldError {
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * ajv-formats plus one narrowing: a `date-time` must also be one JavaScript can read. RFC 3339 allows a
+ * leap second (`23:59:60`) that `new Date()` turns into an Invalid Date, which PostgreSQL then refuses.
+ */
+export function addOrderFormats(ajv: Ajv): Ajv {
+  addFormats(ajv);
+  const rfc3339 = ajv.formats['date-time'] as { validate?: unknown } | ((s: string) => boolean) | RegExp | undefined;
+  const check = typeof rfc3339 === 'function' ? rfc3339 : rfc3339 instanceof RegExp ? (s: string) => rfc3339.test(s) : (rfc3339?.validate as (s: string) => boolean);
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => check(s) && !Number.isNaN(Date.parse(s)) });
+  return ajv;
+}
+
 let validateOrder: ValidateFunction | null = null;
 
 export function checkOrderShape(value: unknown): FieldError[] {
   if (!validateOrder) {
     const ajv = new Ajv({ allErrors: true, verbose: true, coerceTypes: false, removeAdditional: false, strict: false });
-    addFormats(ajv);
+    addOrderFormats(ajv);
     validateOrder = ajv.compile(OrderSchema);
   }
   return validateOrder(value) ? [] : formatAjvErrors(validateOrder.errors ?? []);

@@ -18,6 +18,8 @@ export const QUEUES = Object.freeze({
   service: 'ordo-service',
   /** Operators' bulk actions over many tickets. */
   bulk: 'ordo-bulk',
+  /** Analysts' migrations of waiting instances to a newer process version. */
+  migrate: 'ordo-migrate',
 });
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -81,4 +83,5 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
   await boss.createQueue(QUEUES.timer, { name: QUEUES.timer, retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 300 });
   await boss.createQueue(QUEUES.service, { name: QUEUES.service, retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 900 });
   await boss.createQueue(QUEUES.bulk, { name: QUEUES.bulk, retryLimit: 2, retryDelay: 5, expireInSeconds: 3600 });
+  await boss.createQueue(QUEUES.migrate, { name: QUEUES.migrate, retryLimit: 2, retryDelay: 5, expireInSeconds: 3600 });
 }

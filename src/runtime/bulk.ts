@@ -1,14 +1,17 @@
 import { sql } from 'kysely';
 import type { BulkAction } from '../db/tables/bulk.table.ts';
 import type { DbOrTx } from '../db/database.ts';
+import { parsePath, parseTransform, type FieldTransform } from '../tickets/fields.ts';
 import { bossDb, QUEUES } from './boss.ts';
+import { fixTicketField } from './group-fix.ts';
 import type { RuntimeContext } from './instances.ts';
 import { isUuid } from './orders.ts';
 import { assignTicket, cancelOrder, getTicket, retryTicket, TicketError, type Actor } from './tickets.ts';
 
 /**
- * Operators' bulk actions (retry, assign, cancel many tickets) run as a background job: the request
- * answers at once with the operation's id, and its row is the progress bar the console polls.
+ * Operators' bulk actions (retry, assign, cancel many tickets; patch: a group fix, one transformation
+ * of one field) run as a background job: the request answers at once with the operation's id, and its
+ * row is the progress bar the console polls.
  */
 export const MAX_BULK_TICKETS = 10_000;
 const PROGRESS_EVERY = 10;
@@ -20,6 +23,9 @@ export interface BulkJobData {
 export interface BulkParams {
   assigneeId?: string | null;
   reason?: string;
+  /** patch: the field every ticket's order gets transformed, and how. */
+  field?: string;
+  transform?: FieldTransform;
 }
 
 export class BulkError extends Error {
@@ -33,6 +39,11 @@ export async function startBulk(ctx: RuntimeContext, action: BulkAction, ticketI
   if (ids.some((id) => !/^\d{1,18}$/.test(id))) throw new BulkError('Ticket ids are numbers.');
   if (action === 'cancel' && !params.reason?.trim()) throw new BulkError('Cancelling orders needs a reason.');
   if (action === 'assign' && params.assigneeId && !isUuid(params.assigneeId)) throw new BulkError('The assignee is not a user id.');
+  if (action === 'patch') {
+    if (!params.field || !parsePath(params.field)) throw new BulkError('A group fix needs the field to change.');
+    const t = params.transform;
+    if (!t || 'error' in parseTransform(t.kind, t.kind === 'set' ? t.value : undefined)) throw new BulkError('A group fix needs a valid transformation.');
+  }
   return ctx.db.transaction().execute(async (trx) => {
     const op = await trx
       .insertInto('bulk_operations')
@@ -99,6 +110,7 @@ export async function runBulk(ctx: RuntimeContext, operationId: string): Promise
       let result: string;
       if (op.action === 'retry') result = (await retryTicket(ctx, ticketId, {}, actor)).result;
       else if (op.action === 'assign') result = (await assignTicket(ctx, ticketId, params.assigneeId ?? null, actor)).status;
+      else if (op.action === 'patch') result = await fixTicketField(ctx, ticketId, params.field!, params.transform!, params.reason?.trim() || null, actor);
       else {
         const ticket = await getTicket(ctx.db, ticketId);
         if (!ticket?.orderId) throw new TicketError('NOT_FOUND', `Ticket #${ticketId} belongs to no order.`);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable } from 'kysely';
 import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { step, waitingAt, messageSubscriptions, type CompiledProcess, type EngineEvent, type Effect, type InstanceState, type StepResult } from '../engine/index.ts';
 import { addDuration, parseDuration } from '../engine/runtime/iso.ts';
-import type { Db, Tx } from '../db/database.ts';
+import type { Database, Db, Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow, ProcessInstanceRow } from '../db/tables/processes.table.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
@@ -72,34 +72,61 @@ export async function lockInstance(trx: Tx, id: string): Promise<ProcessInstance
 }
 
 /** A new instance of a definition, started in this transaction; returns its id. */
-export async function startInstance(
-  ctx: RuntimeContext,
-  trx: Tx,
-  input: { definition: ProcessDefinitionRow; variables: Record<string, unknown>; businessKey?: string | null; orderId?: string | null; parent?: { id: string; waitId: string }; startEventId?: string; actor: string },
-): Promise<StepOutcome> {
-  const id = randomUUID();
+export async function startInstance(ctx: RuntimeContext, trx: Tx, input: StartInput): Promise<StepOutcome> {
   const session = new StepSession(ctx, trx);
-  await session.create(id, input);
-  await session.drain();
-  return session.outcomes.get(id)!;
+  const outcome = await session.start(input);
+  await session.flush();
+  return outcome;
 }
 
 /** Apply an event to one instance (and whatever it triggers) in this transaction. */
 export async function applyEvent(ctx: RuntimeContext, trx: Tx, instanceId: string, event: EngineEvent, actor: string): Promise<StepOutcome> {
   const session = new StepSession(ctx, trx);
-  session.enqueue({ instanceId, event, actor });
-  await session.drain();
-  return session.outcomes.get(instanceId) ?? { instanceId, applied: false, status: 'active', effects: [] };
+  const outcome = await session.apply(instanceId, event, actor);
+  await session.flush();
+  return outcome;
 }
+
+export interface StartInput {
+  definition: ProcessDefinitionRow;
+  variables: Record<string, unknown>;
+  businessKey?: string | null;
+  orderId?: string | null;
+  parent?: { id: string; waitId: string };
+  startEventId?: string;
+  actor: string;
+}
+
+/** Rows per INSERT when a session writes what it collected (PostgreSQL takes at most 65,535 parameters). */
+const INSERT_CHUNK_ROWS = 1_000;
 
 /**
  * The work of one transaction: a queue of (instance, event) pairs, because a step may start a child,
- * and a child's end is an event for its parent.
+ * and a child's end is an event for its parent. A worker steps a whole batch of jobs in one session.
+ *
+ * Round trips are what a step costs (the engine itself takes microseconds), so the session writes
+ * behind: it keeps every instance and order row it has locked or written as the authoritative copy for
+ * the rest of the transaction, and `flush()` writes what it collected with one statement per table — new
+ * instances, changed instances, order status changes, history rows, order and ticket events, pg-boss
+ * jobs. Tickets are inserted at once (their ids are needed for their events), after their instance.
+ * Nothing else in the transaction may read these tables before `flush()`; the public use cases below
+ * flush before they return.
  */
-class StepSession {
+export class StepSession {
   readonly outcomes = new Map<string, StepOutcome>();
   private readonly queue: Pending[] = [];
   private readonly jobs: PgBoss.JobInsert[] = [];
+  private readonly history: Array<Insertable<Database['instance_history']>> = [];
+  private readonly orderEvents: Array<Insertable<Database['order_events']>> = [];
+  private readonly ticketEvents: Array<Insertable<Database['ticket_events']>> = [];
+  /** Instance rows locked (FOR UPDATE) in this transaction, as last written. */
+  private readonly rows = new Map<string, ProcessInstanceRow>();
+  /** Orders locked in this transaction: their status and open tickets, kept current as the session writes. */
+  private readonly orders = new Map<string, { status: OrderStatus; openTickets: number; data?: unknown }>();
+  /** Instances created ('insert') or stepped ('update') here and not written yet, in the order they came. */
+  private readonly unwritten = new Map<string, 'insert' | 'update'>();
+  /** Order changes not written yet: the new status, and the new data when a step changed the order. */
+  private readonly orderPatches = new Map<string, { status?: OrderStatus; data?: Order }>();
   private readonly now: Date;
 
   constructor(
@@ -109,44 +136,161 @@ class StepSession {
     this.now = ctx.clock();
   }
 
-  enqueue(p: Pending) {
+  /** The transaction the session works in. */
+  get transaction(): Tx {
+    return this.trx;
+  }
+
+  /**
+   * Lock these instances, then their orders, with one statement each, in id order (sessions locking
+   * overlapping sets cannot deadlock; instance before order, as every step does).
+   */
+  async lock(ids: readonly string[]): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => !this.rows.has(id)).sort();
+    if (wanted.length === 0) return;
+    const rows = await this.trx.selectFrom('process_instances').selectAll().where('id', 'in', wanted).orderBy('id').forUpdate().execute();
+    for (const row of rows) this.rows.set(row.id, row as ProcessInstanceRow);
+    await this.lockOrders(rows.filter((r) => r.order_id && !r.parent_id).map((r) => r.order_id!));
+  }
+
+  /** Lock these orders with one statement, in id order, counting their open tickets; returns them with their data. */
+  async lockOrders(ids: readonly string[]): Promise<Array<{ id: string; status: OrderStatus; data: unknown }>> {
+    const wanted = [...new Set(ids)].sort();
+    if (wanted.length === 0) return [];
+    const rows = await this.trx
+      .selectFrom('orders')
+      .select(['id', 'status', 'data'])
+      .select((eb) => openTicketCount(eb).as('open_tickets'))
+      .where('id', 'in', wanted)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    for (const r of rows) this.orders.set(r.id, { status: r.status, openTickets: Number(r.open_tickets ?? 0), data: r.data });
+    return rows;
+  }
+
+  /** Start an instance; its outcome (the instance id is `outcome.instanceId`). */
+  async start(input: StartInput): Promise<StepOutcome> {
+    const id = randomUUID();
+    await this.create(id, input);
+    await this.drain();
+    return this.outcomes.get(id)!;
+  }
+
+  /** Apply an event to one instance and whatever it triggers; a no-op outcome when nothing matched. */
+  async apply(instanceId: string, event: EngineEvent, actor: string): Promise<StepOutcome> {
+    this.outcomes.delete(instanceId);
+    this.enqueue({ instanceId, event, actor });
+    await this.drain();
+    return this.outcomes.get(instanceId) ?? { instanceId, applied: false, status: 'active', effects: [] };
+  }
+
+  /** Write what the session collected. Call before the transaction commits. */
+  async flush(): Promise<void> {
+    const trx = this.trx;
+    const inserts = [...this.unwritten].filter(([, kind]) => kind === 'insert').map(([id]) => this.rows.get(id)!);
+    const updates = [...this.unwritten].filter(([, kind]) => kind === 'update').map(([id]) => this.rows.get(id)!);
+    this.unwritten.clear();
+    for (let i = 0; i < inserts.length; i += INSERT_CHUNK_ROWS) {
+      await trx
+        .insertInto('process_instances')
+        .values(inserts.slice(i, i + INSERT_CHUNK_ROWS).map((r) => ({ ...instanceValues(r), created_at: r.created_at })))
+        .execute();
+    }
+    if (updates.length === 1) {
+      const { id, ...values } = instanceValues(updates[0]!);
+      await trx.updateTable('process_instances').set(values).where('id', '=', id).execute();
+    } else if (updates.length > 1) {
+      const data = updates.map((r) => ({ id: r.id, status: r.status, state: r.state, waiting_at: r.waiting_at, waiting_messages: r.waiting_messages, revision: r.revision, updated_at: r.updated_at, ended_at: r.ended_at }));
+      await sql`
+        update process_instances as p set
+          status = v.status, state = v.state, revision = v.revision, updated_at = v.updated_at, ended_at = v.ended_at,
+          waiting_at = array(select jsonb_array_elements_text(v.waiting_at)),
+          waiting_messages = array(select jsonb_array_elements_text(v.waiting_messages))
+        from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as v(id uuid, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int, updated_at timestamptz, ended_at timestamptz)
+        where p.id = v.id`.execute(trx);
+    }
+    const statusOnly: Array<{ id: string; status: OrderStatus }> = [];
+    for (const [id, patch] of this.orderPatches) {
+      if (patch.data) {
+        await trx
+          .updateTable('orders')
+          .set({ ...(patch.status ? { status: patch.status } : {}), data: JSON.stringify(patch.data), ...searchColumns(patch.data), updated_at: this.now, revision: sql<number>`revision + 1` })
+          .where('id', '=', id)
+          .execute();
+      } else if (patch.status) statusOnly.push({ id, status: patch.status });
+    }
+    this.orderPatches.clear();
+    if (statusOnly.length > 0) {
+      await sql`
+        update orders as o set status = v.status, updated_at = ${this.now}, revision = o.revision + 1
+        from jsonb_to_recordset(${JSON.stringify(statusOnly)}::jsonb) as v(id uuid, status text)
+        where o.id = v.id`.execute(trx);
+    }
+    for (let i = 0; i < this.history.length; i += INSERT_CHUNK_ROWS) {
+      await trx.insertInto('instance_history').values(this.history.slice(i, i + INSERT_CHUNK_ROWS)).execute();
+    }
+    this.history.length = 0;
+    if (this.orderEvents.length > 0) await trx.insertInto('order_events').values(this.orderEvents.splice(0)).execute();
+    if (this.ticketEvents.length > 0) await trx.insertInto('ticket_events').values(this.ticketEvents.splice(0)).execute();
+    if (this.jobs.length > 0) await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(trx) });
+  }
+
+  private enqueue(p: Pending) {
     this.queue.push(p);
   }
 
-  async create(
-    id: string,
-    input: { definition: ProcessDefinitionRow; variables: Record<string, unknown>; businessKey?: string | null; orderId?: string | null; parent?: { id: string; waitId: string }; startEventId?: string; actor: string },
-  ) {
+  /** Write one instance now (a ticket or child row about to reference it). */
+  private async write(id: string): Promise<void> {
+    const kind = this.unwritten.get(id);
+    if (!kind) return;
+    this.unwritten.delete(id);
+    const row = this.rows.get(id)!;
+    const { id: _id, ...values } = instanceValues(row);
+    if (kind === 'insert') await this.trx.insertInto('process_instances').values({ id, ...values, created_at: row.created_at }).execute();
+    else await this.trx.updateTable('process_instances').set(values).where('id', '=', id).execute();
+  }
+
+  private async locked(id: string): Promise<ProcessInstanceRow | undefined> {
+    const cached = this.rows.get(id);
+    if (cached) return cached;
+    const row = await lockInstance(this.trx, id);
+    if (row) this.rows.set(id, row);
+    return row;
+  }
+
+  private async create(id: string, input: StartInput) {
     const model = await this.ctx.models.get(this.trx, input.definition.id);
     const result = this.step(model, null, { type: 'start', variables: input.variables, startEventId: input.startEventId });
-    await this.trx
-      .insertInto('process_instances')
-      .values({
-        id,
-        definition_id: input.definition.id,
-        process_key: input.definition.key,
-        version: input.definition.version,
-        business_key: input.businessKey ?? null,
-        order_id: input.orderId ?? null,
-        parent_id: input.parent?.id ?? null,
-        parent_wait_id: input.parent?.waitId ?? null,
-        status: result.state.status,
-        state: JSON.stringify(result.state),
-        waiting_at: waitingAt(result.state),
-        waiting_messages: messageSubscriptions(result.state),
-        created_at: this.now,
-        updated_at: this.now,
-        ended_at: result.state.status === 'active' ? null : this.now,
-      })
-      .execute();
-    const row = (await this.trx.selectFrom('process_instances').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as ProcessInstanceRow;
+    // A child row references its parent: the parent is written first.
+    if (input.parent) await this.write(input.parent.id);
+    const row: ProcessInstanceRow = {
+      id,
+      definition_id: input.definition.id,
+      process_key: input.definition.key,
+      version: input.definition.version,
+      business_key: input.businessKey ?? null,
+      order_id: input.orderId ?? null,
+      parent_id: input.parent?.id ?? null,
+      parent_wait_id: input.parent?.waitId ?? null,
+      status: result.state.status,
+      state: result.state,
+      waiting_at: waitingAt(result.state),
+      waiting_messages: messageSubscriptions(result.state),
+      revision: 1,
+      created_at: this.now,
+      updated_at: this.now,
+      ended_at: result.state.status === 'active' ? null : this.now,
+    };
+    this.rows.set(id, row);
+    this.unwritten.set(id, 'insert');
     await this.afterStep(model, row, null, result, input.actor);
   }
 
   async drain() {
     while (this.queue.length > 0) {
       const { instanceId, event, actor } = this.queue.shift()!;
-      const row = await lockInstance(this.trx, instanceId);
+      const row = await this.locked(instanceId);
       if (!row || row.status !== 'active') {
         if (!this.outcomes.has(instanceId)) this.outcomes.set(instanceId, { instanceId, applied: false, status: row?.status ?? 'failed', effects: [] });
         continue;
@@ -159,24 +303,19 @@ class StepSession {
         if (!this.outcomes.has(instanceId)) this.outcomes.set(instanceId, { instanceId, applied: false, status: row.status, effects: [] });
         continue;
       }
-      const updated = await this.trx
-        .updateTable('process_instances')
-        .set({
-          status: result.state.status,
-          state: JSON.stringify(result.state),
-          waiting_at: waitingAt(result.state),
-          waiting_messages: messageSubscriptions(result.state),
-          revision: row.revision + 1,
-          updated_at: this.now,
-          ended_at: result.state.status === 'active' ? null : this.now,
-        })
-        .where('id', '=', row.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await this.afterStep(model, updated as ProcessInstanceRow, before, result, actor);
-    }
-    if (this.jobs.length > 0) {
-      await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(this.trx) });
+      const updated: ProcessInstanceRow = {
+        ...row,
+        status: result.state.status,
+        state: result.state,
+        waiting_at: waitingAt(result.state),
+        waiting_messages: messageSubscriptions(result.state),
+        revision: row.revision + 1,
+        updated_at: this.now,
+        ended_at: result.state.status === 'active' ? null : this.now,
+      };
+      this.rows.set(updated.id, updated);
+      if (!this.unwritten.has(updated.id)) this.unwritten.set(updated.id, 'update');
+      await this.afterStep(model, updated, before, result, actor);
     }
   }
 
@@ -188,21 +327,16 @@ class StepSession {
     const prev = this.outcomes.get(row.id);
     this.outcomes.set(row.id, { instanceId: row.id, applied: true, status: result.state.status, effects: [...(prev?.effects ?? []), ...result.effects] });
 
-    if (result.history.length > 0) {
-      await this.trx
-        .insertInto('instance_history')
-        .values(
-          result.history.map((h) => ({
-            instance_id: row.id,
-            element_id: h.elementId,
-            element_type: h.elementType,
-            event: h.event,
-            at: new Date(h.at),
-            actor,
-            data: h.data === undefined ? null : JSON.stringify(h.data),
-          })),
-        )
-        .execute();
+    for (const h of result.history) {
+      this.history.push({
+        instance_id: row.id,
+        element_id: h.elementId,
+        element_type: h.elementType,
+        event: h.event,
+        at: new Date(h.at),
+        actor,
+        data: h.data === undefined ? null : JSON.stringify(h.data),
+      });
     }
     for (const effect of result.effects) await this.applyEffect(model, row, result.state, effect, actor);
     if (row.order_id && !row.parent_id) await this.syncOrder(model, row, before, result, actor);
@@ -230,7 +364,7 @@ class StepSession {
           .set({ issues: JSON.stringify(effect.issues), codes: codesOf(effect.issues), instructions: JSON.stringify(instructions), updated_at: this.now, revision: sql<number>`revision + 1` })
           .where('id', '=', ticket.id)
           .execute();
-        await trx.insertInto('ticket_events').values({ ticket_id: ticket.id, actor, kind: 'still_failing', data: JSON.stringify({ issues: effect.issues }) }).execute();
+        this.ticketEvents.push({ ticket_id: ticket.id, actor, kind: 'still_failing', data: JSON.stringify({ issues: effect.issues }) });
         return;
       }
       case 'closeTicket': {
@@ -242,7 +376,9 @@ class StepSession {
           .where('status', 'in', OPEN_TICKET_STATUSES)
           .returning('id')
           .execute();
-        for (const t of closed) await trx.insertInto('ticket_events').values({ ticket_id: t.id, actor, kind: effect.resolution, data: '{}' }).execute();
+        for (const t of closed) this.ticketEvents.push({ ticket_id: t.id, actor, kind: effect.resolution, data: '{}' });
+        const order = row.order_id ? this.orders.get(row.order_id) : undefined;
+        if (order) order.openTickets = Math.max(0, order.openTickets - closed.length);
         return;
       }
       case 'scheduleTimer':
@@ -285,8 +421,10 @@ class StepSession {
         return;
       }
       case 'cancelChild': {
-        const children = await trx.selectFrom('process_instances').select('id').where('parent_id', '=', row.id).where('parent_wait_id', '=', effect.waitId).where('status', '=', 'active').execute();
-        for (const c of children) this.enqueue({ instanceId: c.id, event: { type: 'cancel', reason: 'the calling activity was withdrawn' }, actor });
+        const written = await trx.selectFrom('process_instances').select('id').where('parent_id', '=', row.id).where('parent_wait_id', '=', effect.waitId).where('status', '=', 'active').execute();
+        const ids = new Set(written.map((c) => c.id));
+        for (const r of this.rows.values()) if (r.parent_id === row.id && r.parent_wait_id === effect.waitId && r.status === 'active') ids.add(r.id);
+        for (const c of [...ids].map((id) => ({ id }))) this.enqueue({ instanceId: c.id, event: { type: 'cancel', reason: 'the calling activity was withdrawn' }, actor });
         return;
       }
       case 'ended':
@@ -303,7 +441,7 @@ class StepSession {
   }
 
   private async parentWithdrew(row: ProcessInstanceRow): Promise<boolean> {
-    const parent = await this.trx.selectFrom('process_instances').select(['state', 'status']).where('id', '=', row.parent_id!).executeTakeFirst();
+    const parent = this.rows.get(row.parent_id!) ?? (await this.trx.selectFrom('process_instances').select(['state', 'status']).where('id', '=', row.parent_id!).executeTakeFirst());
     if (!parent || parent.status !== 'active') return true;
     return !(parent.state as InstanceState).waits.some((w) => w.waitId === row.parent_wait_id);
   }
@@ -317,6 +455,7 @@ class StepSession {
     const title = def?.title ? renderTemplate(def.title, context) : defaultTitle(effect.kind, element?.name ?? effect.elementId);
     const due = def?.due ? parseDuration(def.due) : null;
     const priority = normalPriority(def?.priority ?? (effect.kind === 'technical' ? 'high' : 'normal'));
+    await this.write(row.id);
     const inserted = await this.trx
       .insertInto('tickets')
       .values({
@@ -344,41 +483,80 @@ class StepSession {
       .returning('id')
       .executeTakeFirst();
     if (inserted) {
-      await this.trx.insertInto('ticket_events').values({ ticket_id: inserted.id, actor, kind: 'opened', data: JSON.stringify({ issues: effect.issues, error: effect.error ?? null }) }).execute();
+      const order = row.order_id ? this.orders.get(row.order_id) : undefined;
+      if (order) order.openTickets++;
+      this.ticketEvents.push({ ticket_id: inserted.id, actor, kind: 'opened', data: JSON.stringify({ issues: effect.issues, error: effect.error ?? null }) });
     }
   }
 
   private async syncOrder(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, result: StepResult, actor: string) {
     const trx = this.trx;
     const { state } = result;
-    const order = await trx.selectFrom('orders').select(['id', 'status', 'data']).where('id', '=', row.order_id!).forUpdate().executeTakeFirst();
-    if (!order) return;
-    const patch: Record<string, unknown> = {};
     // The lifecycle's `order` variable is the order: a script or message that changed it changed the order.
     const nextOrder = state.variables.order;
-    if (nextOrder && typeof nextOrder === 'object' && (!before || canonicalJson(before.variables.order) !== canonicalJson(nextOrder)) && canonicalJson(order.data) !== canonicalJson(nextOrder)) {
-      Object.assign(patch, { data: JSON.stringify(nextOrder), ...searchColumns(nextOrder as Order) });
-      await trx.insertInto('order_events').values({ order_id: order.id, actor, kind: 'changed_by_process', data: JSON.stringify({ instanceId: row.id }) }).execute();
+    const orderMayHaveChanged = !!nextOrder && typeof nextOrder === 'object' && (!before || canonicalJson(before.variables.order) !== canonicalJson(nextOrder));
+    // The order as locked earlier in this session, else one round trip: lock it and count its open tickets
+    // (its data only when it is compared).
+    let order = this.orders.get(row.order_id!);
+    if (!order || (orderMayHaveChanged && order.data === undefined)) {
+      const locked = await trx
+        .selectFrom('orders')
+        .select(['id', 'status'])
+        .$if(orderMayHaveChanged, (q) => q.select('data'))
+        .select((eb) => openTicketCount(eb).as('open_tickets'))
+        .where('id', '=', row.order_id!)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!locked) return;
+      order = { status: locked.status, openTickets: Number(locked.open_tickets ?? 0), data: (locked as { data?: unknown }).data ?? order?.data };
+      this.orders.set(row.order_id!, order);
     }
-    const open = await trx
-      .selectFrom('tickets')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('order_id', '=', order.id)
-      .where('status', 'in', OPEN_TICKET_STATUSES)
-      .executeTakeFirstOrThrow();
-    const status = deriveOrderStatus(model, state, Number(open.n), result.history);
+    const orderId = row.order_id!;
+    const patch = this.orderPatches.get(orderId) ?? {};
+    if (orderMayHaveChanged && canonicalJson(order.data) !== canonicalJson(nextOrder)) {
+      patch.data = nextOrder as Order;
+      order.data = nextOrder;
+      this.orderEvents.push({ order_id: orderId, actor, kind: 'changed_by_process', data: JSON.stringify({ instanceId: row.id }) });
+    }
+    const openTickets = order.openTickets;
+    const status = deriveOrderStatus(model, state, openTickets, result.history);
     if (status !== order.status) {
       patch.status = status;
-      await trx.insertInto('order_events').values({ order_id: order.id, actor, kind: 'status', data: JSON.stringify({ from: order.status, to: status }) }).execute();
+      this.orderEvents.push({ order_id: orderId, actor, kind: 'status', data: JSON.stringify({ from: order.status, to: status }) });
+      order.status = status;
     }
-    if (Object.keys(patch).length > 0) {
-      await trx
-        .updateTable('orders')
-        .set({ ...patch, updated_at: this.now, revision: sql<number>`revision + 1` })
-        .where('id', '=', order.id)
-        .execute();
-    }
+    if (patch.status || patch.data) this.orderPatches.set(orderId, patch);
   }
+}
+
+/** The columns of an instance row as written (state as JSON text). */
+function instanceValues(r: ProcessInstanceRow) {
+  return {
+    id: r.id,
+    definition_id: r.definition_id,
+    process_key: r.process_key,
+    version: r.version,
+    business_key: r.business_key,
+    order_id: r.order_id,
+    parent_id: r.parent_id,
+    parent_wait_id: r.parent_wait_id,
+    status: r.status,
+    state: JSON.stringify(r.state),
+    waiting_at: r.waiting_at,
+    waiting_messages: r.waiting_messages,
+    revision: r.revision,
+    updated_at: r.updated_at,
+    ended_at: r.ended_at,
+  };
+}
+
+/** The number of open tickets of the order in the outer query (`orders.id`), as a scalar subquery. */
+function openTicketCount(eb: ExpressionBuilder<Database, 'orders'>) {
+  return eb
+    .selectFrom('tickets')
+    .select(eb.fn.countAll<string>().as('n'))
+    .whereRef('tickets.order_id', '=', 'orders.id')
+    .where('tickets.status', 'in', OPEN_TICKET_STATUSES);
 }
 
 function ticketDefinitionOf(model: CompiledProcess, elementId: string) {

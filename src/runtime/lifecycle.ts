@@ -1,7 +1,7 @@
 import type { Tx } from '../db/database.ts';
 import { QUEUES, bossDb, deterministicJobId, type StartJobData } from './boss.ts';
 import { latestDefinition } from './definitions.ts';
-import { startInstance, type RuntimeContext, type StepOutcome } from './instances.ts';
+import { StepSession, type RuntimeContext, type StepOutcome } from './instances.ts';
 
 /** The process every received order runs through (processes/order-lifecycle.bpmn). */
 export const ORDER_LIFECYCLE_KEY = 'order-lifecycle';
@@ -24,17 +24,40 @@ export async function enqueueLifecycleStart(ctx: Pick<RuntimeContext, 'boss'>, t
  * is the last line of defence.
  */
 export async function startOrderLifecycle(ctx: RuntimeContext, trx: Tx, orderId: string, settings: LifecycleSettings): Promise<StepOutcome | null> {
-  const order = await trx.selectFrom('orders').select(['id', 'data', 'status']).where('id', '=', orderId).forUpdate().executeTakeFirst();
-  if (!order || order.status === 'cancelled') return null;
-  const existing = await trx.selectFrom('process_instances').select('id').where('order_id', '=', orderId).where('parent_id', 'is', null).executeTakeFirst();
-  if (existing) return null;
+  const session = new StepSession(ctx, trx);
+  const [outcome] = await startOrderLifecycles(session, [orderId], settings);
+  await session.flush();
+  return outcome ?? null;
+}
+
+/**
+ * Start the lifecycles of a batch of received orders in one session: the orders are locked and checked
+ * for an existing instance with one statement each for the whole batch, in id order. Orders that are
+ * gone, cancelled or already started are skipped. The caller flushes the session.
+ */
+export async function startOrderLifecycles(session: StepSession, orderIds: readonly string[], settings: LifecycleSettings): Promise<StepOutcome[]> {
+  const ids = [...new Set(orderIds)].sort();
+  if (ids.length === 0) return [];
+  const trx = session.transaction;
+  const orders = await session.lockOrders(ids);
+  const started = new Set(
+    (await trx.selectFrom('process_instances').select('order_id').where('order_id', 'in', ids).where('parent_id', 'is', null).execute()).map((r) => r.order_id),
+  );
+  const pending = orders.filter((o) => o.status !== 'cancelled' && !started.has(o.id));
+  if (pending.length === 0) return [];
   const definition = await latestDefinition(trx, ORDER_LIFECYCLE_KEY, { executableOnly: true });
   if (!definition) throw new Error(`No executable "${ORDER_LIFECYCLE_KEY}" process is deployed; the order waits until one is.`);
-  return startInstance(ctx, trx, {
-    definition,
-    variables: { order: order.data, orderId, settings: { ...settings } },
-    businessKey: orderId,
-    orderId,
-    actor: 'lifecycle',
-  });
+  const outcomes: StepOutcome[] = [];
+  for (const order of pending) {
+    outcomes.push(
+      await session.start({
+        definition,
+        variables: { order: order.data, orderId: order.id, settings: { ...settings } },
+        businessKey: order.id,
+        orderId: order.id,
+        actor: 'lifecycle',
+      }),
+    );
+  }
+  return outcomes;
 }

@@ -22,6 +22,20 @@ export type MessageResult =
 export const ORDER_CANCELLED = 'order-cancelled';
 
 /**
+ * Variables an order's lifecycle is started with and relies on: the order itself (kept equal to the stored
+ * order), its id and the settings. A message may add to what the diagram knows, not replace these: a
+ * channel changes an order with PATCH /orders/:id, which is shape-checked and audited.
+ */
+export const LIFECYCLE_VARIABLES = Object.freeze(['order', 'orderId', 'settings'] as const);
+
+export class MessageError extends Error {
+  readonly code = 'RESERVED_VARIABLES' as const;
+  constructor(readonly fields: string[]) {
+    super(`A message cannot set ${fields.join(', ')}: ${fields.length === 1 ? 'it belongs' : 'they belong'} to the order's lifecycle. Change the order with PATCH /api/v1/orders/:id.`);
+  }
+}
+
+/**
  * Correlate a message by name and business key: to the instance waiting for it (the oldest, when
  * several do), else to a process that a message of that name starts. Nothing matches → no_match, and
  * nothing is recorded (so the sender may try again later).
@@ -46,12 +60,14 @@ export async function correlateMessage(ctx: RuntimeContext, input: MessageInput)
 
     let q = trx
       .selectFrom('process_instances')
-      .select('id')
+      .select(['id', 'order_id'])
       .where('status', '=', 'active')
       .where(sql<boolean>`waiting_messages @> array[${input.name}]::text[]`);
     q = input.businessKey === null ? q.where('business_key', 'is', null) : q.where('business_key', '=', input.businessKey);
     const waiting = await q.orderBy('created_at').limit(1).executeTakeFirst();
     if (waiting) {
+      const reserved = waiting.order_id ? LIFECYCLE_VARIABLES.filter((name) => Object.hasOwn(input.variables ?? {}, name)) : [];
+      if (reserved.length > 0) throw new MessageError(reserved);
       const step = await applyEvent(ctx, trx, waiting.id, { type: 'message', name: input.name, variables: input.variables ?? {} }, input.actor);
       if (step.applied) {
         await record(waiting.id);

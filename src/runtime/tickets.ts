@@ -8,7 +8,7 @@ import { applyMergePatch, changedPaths, MergePatchError } from '../orders/merge-
 import { checkOrderShape, type FieldError } from '../orders/shape.ts';
 import type { Order } from '../orders/schema.ts';
 import { applyEvent, lockInstance, type RuntimeContext } from './instances.ts';
-import { searchColumns, toOrderRecord, isUuid, type OrderRecord } from './orders.ts';
+import { searchColumns, toOrderRecord, isIsoInstant, isUuid, type OrderRecord } from './orders.ts';
 import { ticketQuery, toTicketView, type TicketView } from './views.ts';
 
 /**
@@ -17,7 +17,7 @@ import { ticketQuery, toTicketView, type TicketView } from './views.ts';
  * first, so of two operators acting on one ticket exactly one wins and the other gets NOT_OPEN.
  */
 
-export type TicketErrorCode = 'NOT_FOUND' | 'NOT_OPEN' | 'WRONG_KIND' | 'INVALID_PATCH' | 'FIELDS_INVALID' | 'ORDER_CLOSED' | 'NO_LIFECYCLE';
+export type TicketErrorCode = 'NOT_FOUND' | 'NOT_OPEN' | 'WRONG_KIND' | 'INVALID_PATCH' | 'INVALID_CURSOR' | 'FIELDS_INVALID' | 'ORDER_CLOSED' | 'NO_LIFECYCLE';
 
 export class TicketError extends Error {
   constructor(
@@ -334,6 +334,14 @@ function decode(cursor: string): unknown[] | null {
   }
 }
 
+/** A cursor's values go into SQL casts: each must be what encode() wrote for this sort, or PostgreSQL refuses the cast. */
+function cursorFits(sort: TicketSort, c: unknown[]): boolean {
+  const isId = (v: unknown) => (typeof v === 'string' || typeof v === 'number') && /^\d{1,18}$/.test(String(v));
+  if (sort === 'priority') return c.length === 3 && Number.isInteger(c[0]) && Math.abs(c[0] as number) < 1_000_000 && isIsoInstant(c[1]) && isId(c[2]);
+  if (sort === 'newest') return c.length === 1 && isId(c[0]);
+  return c.length === 2 && isIsoInstant(c[0]) && isId(c[1]);
+}
+
 export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
   const size = Math.min(Math.max(limit, 1), 200);
   let q = ticketQuery(db);
@@ -362,7 +370,7 @@ export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: Tick
     );
   }
   const c = cursor ? decode(cursor) : null;
-  if (cursor && !c) throw new TicketError('INVALID_PATCH', 'The cursor is not one this server issued.');
+  if (cursor && (!c || !cursorFits(sort, c))) throw new TicketError('INVALID_CURSOR', 'The cursor is not one this server issued.');
   // Due: soonest first, tickets without a due time last. Priority: most urgent first, then due.
   const FAR = '9999-12-31T00:00:00Z';
   if (sort === 'priority') {

@@ -1,11 +1,11 @@
 import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
-import type { Tx } from '../db/database.ts';
 import { QUEUES, type ServiceJobData, type StartJobData, type TimerJobData } from './boss.ts';
-import { applyEvent, type RuntimeContext } from './instances.ts';
+import { applyEvent, StepSession, type RuntimeContext } from './instances.ts';
 import type { JobHandler } from './jobs/index.ts';
-import { startOrderLifecycle, type LifecycleSettings } from './lifecycle.ts';
+import { startOrderLifecycles, type LifecycleSettings } from './lifecycle.ts';
 import { runBulk, type BulkJobData } from './bulk.ts';
+import { runMigration, type MigrationJobData } from './migration.ts';
 
 type BossJob<T> = PgBoss.JobWithMetadata<T>;
 
@@ -100,13 +100,16 @@ export interface Workers {
 }
 
 /**
- * Handle a batch in one transaction; when that fails, handle each job alone so one bad job cannot hold
- * back the others. Completes what succeeded, fails what did not (pg-boss retries those).
+ * Handle a batch in one transaction and one step session (its history, events and jobs are written
+ * together at the end); when that fails, handle each job alone so one bad job cannot hold back the
+ * others. Completes what succeeded, fails what did not (pg-boss retries those).
  */
-async function inBatch<T>(ctx: RuntimeContext, boss: PgBoss, queue: string, jobs: BossJob<T>[], each: (trx: Tx, job: BossJob<T>) => Promise<void>): Promise<void> {
+async function inBatch<T>(ctx: RuntimeContext, boss: PgBoss, queue: string, jobs: BossJob<T>[], handle: (session: StepSession, jobs: BossJob<T>[]) => Promise<void>): Promise<void> {
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      for (const job of jobs) await each(trx, job);
+      const session = new StepSession(ctx, trx);
+      await handle(session, jobs);
+      await session.flush();
     });
     await boss.complete(queue, jobs.map((j) => j.id));
     return;
@@ -118,7 +121,7 @@ async function inBatch<T>(ctx: RuntimeContext, boss: PgBoss, queue: string, jobs
     }
     ctx.logger.warn({ err: (err as Error).message, queue, jobs: jobs.length }, 'batch failed; handling its jobs one by one');
   }
-  for (const job of jobs) await inBatch(ctx, boss, queue, [job], each);
+  for (const job of jobs) await inBatch(ctx, boss, queue, [job], handle);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -144,14 +147,15 @@ export function startWorkers(
   const log = logger.child({ component: 'worker' });
 
   const start = new JobLoop<StartJobData>(boss, QUEUES.start, options, (jobs) =>
-    inBatch(ctx, boss, QUEUES.start, jobs, async (trx, job) => {
-      await startOrderLifecycle(ctx, trx, job.data.orderId, input.settings);
+    inBatch(ctx, boss, QUEUES.start, jobs, async (session, batch) => {
+      await startOrderLifecycles(session, batch.map((j) => j.data.orderId), input.settings);
     }),
   log);
 
   const timers = new JobLoop<TimerJobData>(boss, QUEUES.timer, options, (jobs) =>
-    inBatch(ctx, boss, QUEUES.timer, jobs, async (trx, job) => {
-      await applyEvent(ctx, trx, job.data.instanceId, { type: 'timer', timerId: job.data.timerId }, 'timer');
+    inBatch(ctx, boss, QUEUES.timer, jobs, async (session, batch) => {
+      await session.lock(batch.map((j) => j.data.instanceId));
+      for (const job of batch) await session.apply(job.data.instanceId, { type: 'timer', timerId: job.data.timerId }, 'timer');
     }),
   log);
 
@@ -160,12 +164,23 @@ export function startWorkers(
     QUEUES.service,
     options,
     async (jobs) => {
-      const results = await mapLimit(jobs, options.concurrency, async (job) => runServiceJob(ctx, job, input.handlers));
+      // The instances the handlers read, in one round trip for the batch.
+      const instances = await ctx.db
+        .selectFrom('process_instances')
+        .select(['id', 'state', 'order_id', 'status'])
+        .where('id', 'in', [...new Set(jobs.map((j) => j.data.instanceId))])
+        .execute();
+      const byId = new Map(instances.map((i) => [i.id, i]));
+      const results = await mapLimit(jobs, options.concurrency, async (job) => runServiceJob(ctx, job, input.handlers, byId.get(job.data.instanceId)));
+      const outputs = new Map(results.map((r) => [r.job, r.output]));
       const succeeded = results.filter((r) => r.ok);
       if (succeeded.length > 0) {
-        await inBatch(ctx, boss, QUEUES.service, succeeded.map((r) => r.job), async (trx, job) => {
-          const output = results.find((r) => r.job === job)!.output;
-          await applyEvent(ctx, trx, job.data.instanceId, { type: 'jobCompleted', jobId: job.data.jobId, output: output ?? undefined }, `job:${job.data.job}`);
+        await inBatch(ctx, boss, QUEUES.service, succeeded.map((r) => r.job), async (session, batch) => {
+          await session.lock(batch.map((j) => j.data.instanceId));
+          for (const job of batch) {
+            const output = outputs.get(job);
+            await session.apply(job.data.instanceId, { type: 'jobCompleted', jobId: job.data.jobId, output: output ?? undefined }, `job:${job.data.job}`);
+          }
         });
       }
       for (const r of results.filter((x) => !x.ok)) {
@@ -196,7 +211,20 @@ export function startWorkers(
     }
   }, log);
 
-  const loops = [start, timers, service, bulk] as JobLoop<unknown>[];
+  // Migrations, like bulk actions, run one at a time per worker, one transaction per instance.
+  const migrate = new JobLoop<MigrationJobData>(boss, QUEUES.migrate, { batchSize: 1, idleMs: options.idleMs }, async (jobs) => {
+    for (const job of jobs) {
+      try {
+        await runMigration(ctx, job.data.migrationId);
+        await boss.complete(QUEUES.migrate, job.id);
+      } catch (err) {
+        log.error({ err, migrationId: job.data.migrationId }, 'process migration failed; pg-boss will retry it');
+        await boss.fail(QUEUES.migrate, job.id, { error: (err as Error).message });
+      }
+    }
+  }, log);
+
+  const loops = [start, timers, service, bulk, migrate] as JobLoop<unknown>[];
   for (const l of loops) l.start();
   return {
     loops,
@@ -205,6 +233,7 @@ export function startWorkers(
       if (!queue || queue === QUEUES.timer) timers.nudge();
       if (!queue || queue === QUEUES.service) service.nudge();
       if (!queue || queue === QUEUES.bulk) bulk.nudge();
+      if (!queue || queue === QUEUES.migrate) migrate.nudge();
     },
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
@@ -216,10 +245,10 @@ async function runServiceJob(
   ctx: RuntimeContext,
   job: BossJob<ServiceJobData>,
   handlers: Readonly<Record<string, JobHandler>>,
+  instance: { state: unknown; order_id: string | null; status: string } | undefined,
 ): Promise<{ job: BossJob<ServiceJobData>; ok: boolean; output?: Record<string, unknown> | void; error?: string }> {
   const handler = handlers[job.data.job];
   if (!handler) return { job, ok: false, error: `No handler for the job "${job.data.job}" in this worker.` };
-  const instance = await ctx.db.selectFrom('process_instances').select(['state', 'order_id', 'status']).where('id', '=', job.data.instanceId).executeTakeFirst();
   if (!instance || instance.status !== 'active') return { job, ok: true, output: undefined };
   try {
     const output = await handler({

@@ -36,6 +36,8 @@ export interface TestAppOptions {
   deployDefaults?: boolean;
   runtime?: Partial<Omit<RuntimeDeps, 'db' | 'boss' | 'logger' | 'config'>>;
   config?: Partial<Config>;
+  /** Log through this logger instead of a silent one (tests that read the log). */
+  logger?: Logger;
 }
 
 let userCounter = 0;
@@ -43,7 +45,7 @@ let userCounter = 0;
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config: Config = { ...loadConfig({}), databaseUrl: database.url, ...options.config };
-  const logger = pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
   const boss = await createBoss(database.url, logger, { max: 3, supervise: false });
   const runtime = createRuntime({ db: database.db, boss, logger, config, ...options.runtime });
   if (options.deployDefaults) await runtime.deployDefaults(new URL('../../processes/', import.meta.url).pathname);

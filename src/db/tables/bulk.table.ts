@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
-export type BulkAction = 'retry' | 'assign' | 'cancel';
+export type BulkAction = 'retry' | 'assign' | 'cancel' | 'patch';
 
 export interface BulkOperationsTable {
   id: Generated<string>;

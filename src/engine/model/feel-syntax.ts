@@ -2,6 +2,12 @@ import { parseExpression, parseUnaryTests } from 'feelin';
 import type { Tree } from '@lezer/common';
 
 /**
+ * The engine's MAX_FEEL_EXPRESSION_CHARS (feel.ts), which will not evaluate anything longer. Repeated, not
+ * imported: this file is also bundled into the modeler, and feel.ts brings the evaluator with it.
+ */
+export const MAX_FEEL_CHARS = 10_000;
+
+/**
  * Deploy-time checks of FEEL and timer text: does it parse, not what it evaluates to.
  *
  * feelin's parser recovers from errors instead of throwing, leaving error nodes (`⚠`) in the tree, so a
@@ -35,6 +41,10 @@ function describe(text: string): string {
 
 export function checkFeelSyntax(expression: string, kind: FeelKind, knownNames?: readonly string[]): FeelSyntaxError | null {
   if (expression.trim() === '') return { message: 'The FEEL expression is empty.', position: 0 };
+  // Refused at deploy rather than failing every instance that reaches it (the engine will not evaluate it).
+  if (expression.length > MAX_FEEL_CHARS) {
+    return { message: `The FEEL expression is ${expression.length} characters long; at most ${MAX_FEEL_CHARS} are allowed.`, position: MAX_FEEL_CHARS };
+  }
   let tree: Tree;
   try {
     tree = parse(expression, kind, knownNames);

@@ -69,8 +69,47 @@ export function decodeXml(input: string | Uint8Array): string {
   try {
     return decoder.decode(bytes);
   } catch {
-    throw new BpmnParseError(`The file is not valid ${encoding.toUpperCase()} text, although its XML declaration says so.`);
+    const at = encoding === 'utf-8' || encoding === 'utf8' ? firstInvalidUtf8(bytes) : -1;
+    if (at < 0) throw new BpmnParseError(`The file is not valid ${encoding.toUpperCase()} text, although ${declared ? 'its XML declaration says so' : 'XML without a declaration must be'}.`);
+    let line = 1;
+    for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
+    const hex = bytes[at]!.toString(16).toUpperCase().padStart(2, '0');
+    throw new BpmnParseError(`The file is not valid UTF-8 text, although ${declared ? 'its XML declaration says so' : 'XML without a declaration must be'}: byte 0x${hex} at offset ${at} cannot start or continue a character. Save it as UTF-8, or declare its real encoding (e.g. encoding="ISO-8859-1").`, line);
   }
+}
+
+/** Offset of the first byte that breaks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF), or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const [n, min, max] = b < 0x80 ? [0, 0, 0] : b >= 0xc2 && b <= 0xdf ? [1, 0x80, 0xbf] : b === 0xe0 ? [2, 0xa0, 0xbf] : b === 0xed ? [2, 0x80, 0x9f] : b >= 0xe1 && b <= 0xef ? [2, 0x80, 0xbf] : b === 0xf0 ? [3, 0x90, 0xbf] : b >= 0xf1 && b <= 0xf3 ? [3, 0x80, 0xbf] : b === 0xf4 ? [3, 0x80, 0x8f] : [-1, 0, 0];
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? min : 0x80) || c > (k === 1 ? max : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** Deeply nested sub-processes and extension elements stay far below this; 100,000 levels is an attack. */
+export const MAX_XML_DEPTH = 200;
+
+// Comments, CDATA and processing instructions are skipped; a tag's attributes are quoted, so a ">" inside one does not end it.
+// An unterminated comment or CDATA runs to the end of the text (`$`), or every later "<!--" would rescan it.
+const XML_TAGS = /<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)|<\?[\s\S]*?(?:\?>|$)|<(\/?)[A-Za-z_][\w.:-]*(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/g;
+
+/** Offset of the first element nested deeper than MAX_XML_DEPTH, or null; one linear scan, before any parser. */
+function firstTooDeep(xml: string): number | null {
+  let depth = 0;
+  for (const m of xml.matchAll(XML_TAGS)) {
+    if (m[0].startsWith('<!') || m[0].startsWith('<?')) continue;
+    if (m[1] === '/') depth--;
+    else if (m[2] !== '/' && ++depth > MAX_XML_DEPTH) return m.index;
+  }
+  return null;
 }
 
 function lineOf(text: string, index: number): number {
@@ -95,6 +134,10 @@ export async function parseBpmn(input: string | Uint8Array): Promise<ParsedDefin
   const doctype = /<!DOCTYPE|<!ENTITY/i.exec(xml);
   if (doctype) {
     throw new BpmnParseError('The file contains a DOCTYPE or ENTITY declaration; BPMN files must not, and Ordo refuses them.', lineOf(xml, doctype.index));
+  }
+  const tooDeep = firstTooDeep(xml);
+  if (tooDeep !== null) {
+    throw new BpmnParseError(`Elements are nested more than ${MAX_XML_DEPTH} levels deep; no diagram needs that, and the modeler and the engine walk them recursively.`, lineOf(xml, tooDeep));
   }
   let result: { rootElement: ModdleElement; warnings: Array<{ message: string; element?: ModdleElement; error?: Error }> };
   try {

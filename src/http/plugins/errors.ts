@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { BulkError } from '../../runtime/bulk.ts';
+import { MessageError } from '../../runtime/messages.ts';
 import { TicketError } from '../../runtime/tickets.ts';
 import { formatAjvErrors } from '../validation.ts';
 import { HttpProblem, problem, type Problem } from '../problem.ts';
@@ -9,13 +10,17 @@ import { HttpProblem, problem, type Problem } from '../problem.ts';
  * The one place errors become HTTP answers: problem+json, the field list for shape errors, and never a
  * stack trace or SQL text for a 5xx (those go to the log with the request id, which the answer quotes).
  */
-export function toProblem(err: FastifyError | HttpProblem | Error, requestId: string): Problem {
+export function toProblem(err: FastifyError | HttpProblem | Error, requestId: string, route: { bodyLimitBytes?: number } = {}): Problem {
   if (err instanceof HttpProblem) return problem(err.code, err.message, err.extra);
+  if (isDatabaseUnavailable(err)) {
+    return problem('SERVICE_UNAVAILABLE', 'The database cannot be reached right now. Send the request again in a few seconds: an order sent again (same channel and externalId) or a message with the same messageId is recognised, not stored twice.', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+  }
   if (err instanceof TicketError) {
-    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_OPEN: 'CONFLICT', ORDER_CLOSED: 'CONFLICT', NO_LIFECYCLE: 'CONFLICT', WRONG_KIND: 'UNPROCESSABLE', FIELDS_INVALID: 'UNPROCESSABLE', INVALID_PATCH: 'VALIDATION_FAILED' } as const)[err.code];
+    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_OPEN: 'CONFLICT', ORDER_CLOSED: 'CONFLICT', NO_LIFECYCLE: 'CONFLICT', WRONG_KIND: 'UNPROCESSABLE', FIELDS_INVALID: 'UNPROCESSABLE', INVALID_PATCH: 'VALIDATION_FAILED', INVALID_CURSOR: 'INVALID_CURSOR' } as const)[err.code];
     return problem(code, err.message, { reason: err.code, ...err.details });
   }
   if (err instanceof BulkError) return problem('VALIDATION_FAILED', err.message);
+  if (err instanceof MessageError) return problem('VALIDATION_FAILED', err.message, { errors: err.fields.map((f) => ({ field: `variables.${f}`, message: 'is set by the lifecycle, not by messages' })) });
   const e = err as FastifyError & { validationContext?: string };
   if (e.validation) {
     const errors = formatAjvErrors(e.validation as never, e.validationContext === 'body' ? '' : (e.validationContext ?? ''));
@@ -26,13 +31,17 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('MALFORMED_JSON', e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The body is empty; send the JSON document.' : `The body could not be parsed as JSON: ${cleanJsonMessage(e.message)}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem('BODY_TOO_LARGE', 'Bodies are limited to 1 MiB.');
+      return problem('BODY_TOO_LARGE', `Bodies are limited to ${formatBytes(route.bodyLimitBytes ?? 1024 * 1024)} here.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return problem('UNSUPPORTED_MEDIA_TYPE', e.message);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem('MALFORMED_JSON', 'The Content-Length header does not match the body.');
     case 'FST_ERR_RATE_LIMIT_EXCEEDED':
       return problem('RATE_LIMITED', e.message);
+    case 'FST_ERR_BAD_URL':
+      return problem('MALFORMED_URL', 'The URL contains a percent-encoding that is not UTF-8 text.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { ...problem('MALFORMED_URL', 'A part of the URL path is longer than 100 characters.'), status: 414 };
   }
   // secure-json-parse refuses __proto__ / constructor.prototype keys with a SyntaxError.
   if (e instanceof SyntaxError || /prototype|__proto__/.test(e.message ?? '')) {
@@ -45,16 +54,44 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
   return problem('INTERNAL', `Something went wrong on our side. Quote request id ${requestId} when reporting it.`, { requestId });
 }
 
+/** What a client is told to wait before sending again while the database is away (a restart takes seconds). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** SQLSTATEs of a server that is going away or not there yet: admin/crash shutdown, cannot connect now, connection failures. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** node-postgres reports a lost or unobtainable connection with plain Errors; these are their messages. */
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Connection ended unexpectedly|the database system is (?:starting up|shutting down|in recovery mode)/i;
+
+/**
+ * The database is down or restarting (not: the request was wrong). Such a request changed nothing (its
+ * transaction never committed), so the client may send it again: 503 with Retry-After, not a 500.
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 3) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_ERRNOS.has(e.code))) return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${Math.round(bytes / 1024)} kB`;
+}
+
 function cleanJsonMessage(message: string): string {
   return message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/i, '').slice(0, 200) || 'unexpected token';
 }
 
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((err, request, reply) => {
-    const body = toProblem(err as FastifyError, request.id);
-    if (body.status >= 500) request.log.error({ err }, 'request failed');
+    const body = toProblem(err as FastifyError, request.id, { bodyLimitBytes: request.routeOptions.bodyLimit });
+    if (body.status === 503) request.log.warn({ err: (err as Error).message }, 'request refused: database unavailable');
+    else if (body.status >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, 'request refused');
     if (body.status === 401) reply.header('www-authenticate', 'Bearer realm="ordo"');
+    if (body.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     reply.status(body.status).type('application/problem+json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {

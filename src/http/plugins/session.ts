@@ -56,12 +56,26 @@ export function loginUrl(next: string | null): string {
   return next && next !== '/' ? `/login?next=${encodeURIComponent(next)}` : '/login';
 }
 
+/** A script's fetch() asking for JSON (the modeler's Deploy), not a page: it must not be sent to the login form. */
+function wantsJsonOnly(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /application\/(problem\+)?json/.test(accept) && !/text\/html/.test(accept);
+}
+
 /**
  * onRequest hook for pages behind the login: plain requests are redirected to the login form (and come
- * back afterwards); htmx requests get 401 with HX-Redirect, which htmx follows with a full navigation.
+ * back afterwards); htmx requests get 401 with HX-Redirect, which htmx follows with a full navigation;
+ * scripts asking for JSON get 401 problem+json (a followed redirect would read as a 200 to them).
  */
 export async function requireSession(request: FastifyRequest, reply: FastifyReply) {
   if (request.session) return;
+  if (wantsJsonOnly(request)) {
+    return reply
+      .code(401)
+      .type('application/problem+json')
+      .header('cache-control', 'no-store')
+      .send({ type: 'https://ordo.dev/problems/unauthenticated', title: 'Authentication required', status: 401, code: 'UNAUTHENTICATED', detail: 'Your session has expired; log in again.' });
+  }
   let next: string | null = null;
   if (request.method === 'GET' || request.method === 'HEAD') next = safeNext(request.url);
   if (isHtmx(request)) {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import type { AppDeps } from '../app.ts';
+import { RETRY_AFTER_SECONDS } from '../plugins/errors.ts';
 import { problem } from '../problem.ts';
 
 export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -12,7 +13,11 @@ export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, {
       return { status: 'ready', database: 'reachable' };
     } catch (err) {
       request.log.warn({ err: (err as Error).message }, 'database unreachable');
-      return reply.status(503).type('application/problem+json').send(problem('SERVICE_UNAVAILABLE', 'The database cannot be reached.', { database: 'unreachable' }));
+      return reply
+        .status(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .type('application/problem+json')
+        .send(problem('SERVICE_UNAVAILABLE', 'The database cannot be reached.', { database: 'unreachable' }));
     }
   });
 

@@ -38,7 +38,8 @@ export const TicketListQuery = Type.Object({
   assignee: Type.Optional(Type.String({ maxLength: 320, description: 'a user id, "me" or "none"' })),
   orderId: Type.Optional(Type.String({ format: 'uuid' })),
   q: Type.Optional(Type.String({ maxLength: 200 })),
-  olderThanMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+  // Ten years; further back than the epoch the cutoff is no date at all.
+  olderThanMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 5_256_000 })),
   sort: Type.Optional(Type.Union([Type.Literal('due'), Type.Literal('priority'), Type.Literal('newest')])),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 500 })),

@@ -4,6 +4,7 @@ import { FEEL_FUNCTIONS } from '../../../orders/feel-library.ts';
 import { definitionByVersion, DeployRefusedError, latestDefinition } from '../../../runtime/definitions.ts';
 import { startInstance } from '../../../runtime/instances.ts';
 import { elementStats, getInstanceView, listProcesses } from '../../../runtime/views.ts';
+import { whatIf, WHAT_IF_MAX_ORDERS } from '../../../runtime/what-if.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
@@ -35,6 +36,23 @@ const DeployResponse = Type.Object({
   created: Type.Boolean(),
   processes: Type.Array(Type.Object({ key: Type.String(), version: Type.Integer(), name: Type.Union([Type.String(), Type.Null()]), executable: Type.Boolean(), created: Type.Boolean() })),
 });
+
+/** The what-if report (src/runtime/what-if.ts); nested parts are documented there and passed through whole. */
+const WhatIfResponse = Type.Object(
+  {
+    key: Type.String(),
+    currentVersion: Type.Union([Type.Integer(), Type.Null()]),
+    limit: Type.Integer(),
+    orders: Type.Integer(),
+    ordersChanged: Type.Integer(),
+    totals: Type.Record(Type.String(), Type.Integer()),
+    elements: Type.Array(Type.Unknown()),
+    stops: Type.Unknown(),
+    diff: Type.Unknown(),
+    elapsedMs: Type.Integer(),
+  },
+  { additionalProperties: true },
+);
 
 export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, runtime } = deps;
@@ -73,6 +91,33 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
           created: main.created,
           processes: result.processes.map((p) => ({ key: p.key, version: p.version, name: p.name, executable: p.executable, created: p.created })),
         };
+      } catch (err) {
+        if (err instanceof DeployRefusedError) throw new HttpProblem('DEPLOY_REFUSED', err.message, { errors: err.errors });
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/processes/:key/what-if',
+    {
+      preHandler: requirePermission('processes:deploy'),
+      bodyLimit: BPMN_BODY_LIMIT_BYTES,
+      schema: {
+        tags: ['processes'],
+        summary: 'What-if: run a draft diagram over the latest orders, without side effects, and compare it with the deployed version',
+        description:
+          'Body: the draft BPMN XML. Simulates the last `limit` orders (default 1000) under the draft and under the latest version of `key`: per element, how many orders would pass, fail or take another branch. 422 with the element errors when the draft cannot be deployed.',
+        params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: WHAT_IF_MAX_ORDERS })) }),
+        response: { 200: WhatIfResponse, 422: ProblemSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      if (!Buffer.isBuffer(request.body)) throw new HttpProblem('UNSUPPORTED_MEDIA_TYPE', 'Send the BPMN XML with Content-Type application/xml or text/xml.');
+      try {
+        const run = await whatIf({ ctx: runtime.ctx, settings: runtime.settings, validateOptions: runtime.validateOptions }, { key: request.params.key, xml: request.body, limit: request.query.limit });
+        return run.report;
       } catch (err) {
         if (err instanceof DeployRefusedError) throw new HttpProblem('DEPLOY_REFUSED', err.message, { errors: err.errors });
         throw err;

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { assignTicket, commentOnTicket, completeTicket, dryRunTicket, getTicket, listTickets, retryTicket, ticketCounts, ticketHistory, type Actor } from '../../../runtime/tickets.ts';
+import { isUuid } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
@@ -23,7 +24,10 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     const q = request.query;
     let assigneeId: string | undefined;
     if (q.assignee === 'me') assigneeId = request.principal!.userId;
-    else if (q.assignee && q.assignee !== 'none') assigneeId = q.assignee;
+    else if (q.assignee && q.assignee !== 'none') {
+      if (!isUuid(q.assignee)) throw new HttpProblem('VALIDATION_FAILED', '1 field(s) are not as expected.', { errors: [{ field: 'querystring.assignee', message: 'must be a user id, "me" or "none"' }] });
+      assigneeId = q.assignee;
+    }
     const page = await listTickets(
       db,
       { status: q.status as never, queue: q.queue, code: q.code, kind: q.kind, assigneeId, unassigned: q.assignee === 'none', orderId: q.orderId, q: q.q, olderThanMinutes: q.olderThanMinutes },

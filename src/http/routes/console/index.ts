@@ -12,6 +12,8 @@ import { dashboardRoutes } from './dashboard.ts';
 import { consoleHelpers } from './format.ts';
 import { consoleLayoutData } from './layout.ts';
 import { orderConsoleRoutes } from './orders.ts';
+import { processConsoleRoutes } from './processes.ts';
+import { ticketConsoleRoutes } from './tickets.ts';
 import { userAdminRoutes } from './users.ts';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../../../../views', import.meta.url));
@@ -58,6 +60,8 @@ export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppD
       await pages.register(dashboardRoutes, { deps });
       await pages.register(orderConsoleRoutes, { deps });
       await pages.register(userAdminRoutes, { deps });
+      await pages.register(ticketConsoleRoutes, { deps });
+      await pages.register(processConsoleRoutes, { deps });
       // Tickets (/tickets, /tickets/:id) and processes (/processes...) register here.
     });
   });

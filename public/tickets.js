@@ -1,0 +1,149 @@
+// Ordo console: the ticket queue's keyboard and selection. No inline scripts (CSP); the page works
+// without this file (links, forms, plain POSTs), this only makes it faster to drive.
+//
+//   j / k     move the row focus          Enter   open the focused ticket
+//   a         assign the focused to me    x       select / unselect the focused
+//   /         search (console.js)
+//
+// The rows refresh themselves (htmx polling). Checked boxes survive a refresh because they are
+// hx-preserve'd by id; the focused row is remembered here by ticket id and marked again after a swap.
+(function () {
+  'use strict';
+
+  var focusedId = null;
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll('#ticket-rows tr[data-ticket-id]'));
+  }
+  function rowById(id) {
+    return id && /^\d+$/.test(id) ? document.getElementById('ticket-row-' + id) : null;
+  }
+  function boxes() {
+    return Array.prototype.slice.call(document.querySelectorAll('#ticket-rows input[type="checkbox"][name="ids"]'));
+  }
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || tag === 'BUTTON' || (target && target.isContentEditable);
+  }
+
+  function focusRow(row, scroll) {
+    rows().forEach(function (r) { r.classList.remove('is-focused'); });
+    if (!row) return;
+    row.classList.add('is-focused');
+    focusedId = row.getAttribute('data-ticket-id');
+    row.focus({ preventScroll: !scroll });
+    if (scroll && row.scrollIntoView) row.scrollIntoView({ block: 'nearest' });
+  }
+
+  function updateCount() {
+    var all = boxes();
+    var checked = all.filter(function (b) { return b.checked; }).length;
+    var label = document.querySelector('[data-selected-count]');
+    if (label) label.textContent = checked === 0 ? 'Select tickets' : checked + ' selected:';
+    var selectAll = document.querySelector('[data-select-all]');
+    if (selectAll) {
+      var enabled = all.filter(function (b) { return !b.disabled; }).length;
+      selectAll.checked = enabled > 0 && checked === enabled;
+      selectAll.indeterminate = checked > 0 && checked < enabled;
+    }
+  }
+
+  document.addEventListener('keydown', function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var list = rows();
+    if (list.length === 0) return;
+    var current = rowById(focusedId);
+    var onRow = current && event.target === current;
+    if (typing(event.target) && !onRow) return;
+    var i = current ? list.indexOf(current) : -1;
+    switch (event.key) {
+      case 'j':
+        event.preventDefault();
+        focusRow(list[Math.min(list.length - 1, i + 1)], true);
+        break;
+      case 'k':
+        event.preventDefault();
+        focusRow(list[Math.max(0, i - 1)], true);
+        break;
+      case 'Enter':
+        if (!current || (event.target !== current && event.target !== document.body)) return;
+        var link = current.querySelector('a.row-link');
+        if (link) {
+          event.preventDefault();
+          link.click();
+        }
+        break;
+      case 'a':
+        var assign = current && current.querySelector('[data-assign-me]');
+        if (assign) {
+          event.preventDefault();
+          assign.click();
+        }
+        break;
+      case 'x':
+        var box = current && current.querySelector('input[name="ids"]');
+        if (box && !box.disabled) {
+          event.preventDefault();
+          box.checked = !box.checked;
+          updateCount();
+        }
+        break;
+    }
+  });
+
+  // A click on a row (not on one of its controls) makes it the focused row.
+  document.addEventListener('click', function (event) {
+    var target = event.target;
+    if (!target || !target.closest) return;
+    var row = target.closest('#ticket-rows tr[data-ticket-id]');
+    if (row && !target.closest('a, button, input, label, select, summary')) focusRow(row, false);
+  });
+
+  document.addEventListener('change', function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches('[data-select-all]')) {
+      boxes().forEach(function (b) { if (!b.disabled) b.checked = target.checked; });
+    }
+    if (target && target.matches && target.matches('[data-select-all], #ticket-rows input[name="ids"]')) updateCount();
+  });
+
+  // After any swap (refresh, filter change, a row's assign): mark the focused row again, without taking
+  // the focus from wherever the operator is typing, and recount the selection.
+  document.addEventListener('htmx:afterSettle', function () {
+    var row = rowById(focusedId);
+    if (row) {
+      row.classList.add('is-focused');
+      if (document.activeElement === document.body || document.activeElement === null) row.focus({ preventScroll: true });
+    }
+    updateCount();
+  });
+
+  // Live validation answers with one verdict per field (out of band): mark the input accordingly.
+  document.addEventListener('htmx:oobAfterSwap', function (event) {
+    // The event fires on the swapped-in element (detail.target is the one it replaced).
+    var target = event.target;
+    if (!target || !target.id || target.id.indexOf('check-') !== 0 || target.id.indexOf('check-group-') === 0) return;
+    var input = document.getElementById('f-' + target.id.slice('check-'.length));
+    if (!input) return;
+    if (target.querySelector('.check-bad')) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  });
+
+  // The refresh does not run while the tab is in the background (nobody is looking).
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === 'ticket-rows' && document.hidden) event.preventDefault();
+  });
+
+  // A bulk action started: its tickets are on their way, so the selection is cleared.
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === 'bulk-form' && event.detail.successful) {
+      boxes().forEach(function (b) { b.checked = false; });
+      updateCount();
+    }
+  });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', updateCount);
+  else updateCount();
+})();

@@ -1,0 +1,172 @@
+/**
+ * The baseline the engine benchmark compares with: the same order lifecycle on bpmn-engine 25, in
+ * memory, in its fastest setup (BASELINES.md, variant `fast`): the XML parsed once and its serialized
+ * context shared by every engine, and FEEL-free JavaScript scripts compiled once as plain functions
+ * (no `vm` per call). Nothing is persisted; an instance counts as done when it parks where Ordo's would
+ * settle: at a ticket (a user task here) or at "Wait for delivery".
+ *
+ * The diagram follows processes/order-lifecycle.bpmn element for element on every path the benchmark
+ * orders take (validations with their tickets, payment pending?, invoice requested?, large order?, the
+ * two fulfilment steps, the event-based wait); scripts and conditions call the same order checks.
+ */
+import { EventEmitter } from 'node:events';
+import { Engine } from 'bpmn-engine';
+import type { Order } from '../../src/orders/schema.ts';
+import { createFeelLibrary } from '../../src/orders/feel-library.ts';
+import { toMinorUnits } from '../../src/orders/money.ts';
+
+const XML = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="lifecycle-js" targetNamespace="urn:ordo:bench">
+  <process id="order-lifecycle-js" isExecutable="true">
+    <startEvent id="start" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="Task_ValidateAddress" />
+    <scriptTask id="Task_ValidateAddress" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f2" sourceRef="Task_ValidateAddress" targetRef="Gateway_AddressOk" />
+    <exclusiveGateway id="Gateway_AddressOk" default="f3" />
+    <sequenceFlow id="f3" sourceRef="Gateway_AddressOk" targetRef="Task_ValidatePayment" />
+    <sequenceFlow id="addressBad" sourceRef="Gateway_AddressOk" targetRef="Ticket_Address"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Ticket_Address" />
+    <scriptTask id="Task_ValidatePayment" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f4" sourceRef="Task_ValidatePayment" targetRef="Gateway_PaymentOk" />
+    <exclusiveGateway id="Gateway_PaymentOk" default="f5" />
+    <sequenceFlow id="f5" sourceRef="Gateway_PaymentOk" targetRef="Gateway_PaymentPending" />
+    <sequenceFlow id="paymentBad" sourceRef="Gateway_PaymentOk" targetRef="Ticket_Payment"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Ticket_Payment" />
+    <exclusiveGateway id="Gateway_PaymentPending" default="f6" />
+    <sequenceFlow id="pending" sourceRef="Gateway_PaymentPending" targetRef="Gateway_WaitForPayment"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <eventBasedGateway id="Gateway_WaitForPayment" />
+    <sequenceFlow id="f7" sourceRef="Gateway_WaitForPayment" targetRef="Event_PaymentConfirmed" />
+    <intermediateCatchEvent id="Event_PaymentConfirmed"><messageEventDefinition /></intermediateCatchEvent>
+    <sequenceFlow id="f8" sourceRef="Event_PaymentConfirmed" targetRef="EndEvent_Paid" />
+    <endEvent id="EndEvent_Paid" />
+    <sequenceFlow id="f9" sourceRef="Gateway_WaitForPayment" targetRef="Event_PaymentPeriodOver" />
+    <intermediateCatchEvent id="Event_PaymentPeriodOver"><timerEventDefinition><timeDuration xsi:type="tFormalExpression">P3D</timeDuration></timerEventDefinition></intermediateCatchEvent>
+    <sequenceFlow id="f10" sourceRef="Event_PaymentPeriodOver" targetRef="EndEvent_Overdue" />
+    <endEvent id="EndEvent_Overdue" />
+    <sequenceFlow id="f6" sourceRef="Gateway_PaymentPending" targetRef="Gateway_InvoiceRequested" />
+    <exclusiveGateway id="Gateway_InvoiceRequested" default="f11" />
+    <sequenceFlow id="invoiceRequested" sourceRef="Gateway_InvoiceRequested" targetRef="Task_ValidateInvoice"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <scriptTask id="Task_ValidateInvoice" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f12" sourceRef="Task_ValidateInvoice" targetRef="Gateway_InvoiceOk" />
+    <exclusiveGateway id="Gateway_InvoiceOk" default="f13" />
+    <sequenceFlow id="invoiceBad" sourceRef="Gateway_InvoiceOk" targetRef="Ticket_Invoice"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Ticket_Invoice" />
+    <sequenceFlow id="f13" sourceRef="Gateway_InvoiceOk" targetRef="Gateway_InvoiceDone" />
+    <sequenceFlow id="f11" sourceRef="Gateway_InvoiceRequested" targetRef="Gateway_InvoiceDone" />
+    <exclusiveGateway id="Gateway_InvoiceDone" />
+    <sequenceFlow id="f14" sourceRef="Gateway_InvoiceDone" targetRef="Gateway_ApprovalNeeded" />
+    <exclusiveGateway id="Gateway_ApprovalNeeded" default="f15" />
+    <sequenceFlow id="large" sourceRef="Gateway_ApprovalNeeded" targetRef="Task_ApproveOrder"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Task_ApproveOrder" />
+    <sequenceFlow id="f15" sourceRef="Gateway_ApprovalNeeded" targetRef="Task_ReserveStock" />
+    <scriptTask id="Task_ReserveStock" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f16" sourceRef="Task_ReserveStock" targetRef="Task_HandOver" />
+    <scriptTask id="Task_HandOver" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f17" sourceRef="Task_HandOver" targetRef="Gateway_WaitForDelivery" />
+    <eventBasedGateway id="Gateway_WaitForDelivery" />
+    <sequenceFlow id="f18" sourceRef="Gateway_WaitForDelivery" targetRef="Event_Delivered" />
+    <intermediateCatchEvent id="Event_Delivered"><messageEventDefinition /></intermediateCatchEvent>
+    <sequenceFlow id="f19" sourceRef="Event_Delivered" targetRef="EndEvent_Completed" />
+    <endEvent id="EndEvent_Completed" />
+    <sequenceFlow id="f20" sourceRef="Gateway_WaitForDelivery" targetRef="Event_Cancelled" />
+    <intermediateCatchEvent id="Event_Cancelled"><messageEventDefinition /></intermediateCatchEvent>
+    <sequenceFlow id="f21" sourceRef="Event_Cancelled" targetRef="EndEvent_Cancelled" />
+    <endEvent id="EndEvent_Cancelled" />
+  </process>
+</definitions>`;
+
+interface ScriptEnvironment {
+  variables: { order: Order; settings: { approvalThreshold: string } };
+  output: Record<string, unknown>;
+}
+type ScriptFn = (env: ScriptEnvironment) => unknown;
+interface ExecutionScope {
+  environment: ScriptEnvironment;
+}
+
+const lib = createFeelLibrary({ codLimit: '5000.00' });
+const issues = (env: ScriptEnvironment, name: string) => (env.output[name] as unknown[] | undefined)?.length ?? 0;
+
+/** The FEEL of order-lifecycle.bpmn as plain JavaScript, keyed by element id. */
+const SCRIPTS: Record<string, ScriptFn> = {
+  Task_ValidateAddress: (env) => (env.output.addressIssues = lib['validate address']!(env.variables.order)),
+  Task_ValidatePayment: (env) =>
+    (env.output.paymentIssues = (lib['validate payment']!(env.variables.order) as Array<{ code: string }>).filter((i) => i.code !== 'PAYMENT_PENDING')),
+  Task_ValidateInvoice: (env) => (env.output.invoiceIssues = lib['validate invoice']!(env.variables.order)),
+  Task_ReserveStock: (env) =>
+    (env.output.stockReservation = { reservationId: `RES-${env.variables.order.externalId}`, lines: env.variables.order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }),
+  Task_HandOver: (env) =>
+    (env.output.fulfilment = { handoverId: `FUL-${env.variables.order.externalId}`, externalId: env.variables.order.externalId, method: env.variables.order.delivery?.method ?? null }),
+  addressBad: (env) => issues(env, 'addressIssues') > 0,
+  paymentBad: (env) => issues(env, 'paymentIssues') > 0,
+  pending: (env) => env.variables.order.payment?.status === 'pending' && env.variables.order.payment?.method !== 'cod',
+  invoiceRequested: (env) => env.variables.order.invoice?.requested === true,
+  invoiceBad: (env) => issues(env, 'invoiceIssues') > 0,
+  large: (env) => toMinorUnits(env.variables.order.totals.grandTotal) >= toMinorUnits(env.variables.settings.approvalThreshold),
+};
+
+/** bpmn-engine's script port, answered with the functions above instead of `vm` scripts. */
+class CompiledScripts {
+  private readonly scripts = new Map<string, { id: string; execute(scope: ExecutionScope, next: (err: unknown, result?: unknown) => void): void }>();
+
+  register({ id }: { id: string }) {
+    const fn = SCRIPTS[id];
+    if (!fn) return undefined;
+    const script = {
+      id,
+      execute(scope: ExecutionScope, next: (err: unknown, result?: unknown) => void) {
+        let result: unknown;
+        try {
+          result = fn(scope.environment);
+        } catch (err) {
+          next(err);
+          return;
+        }
+        next(null, result);
+      },
+    };
+    this.scripts.set(id, script);
+    return script;
+  }
+
+  getScript(_language: string, { id }: { id: string }) {
+    return this.scripts.get(id);
+  }
+}
+
+export interface BpmnEngineResult {
+  instances: number;
+  seconds: number;
+  perSecond: number;
+  /** Where the instances parked, by element id. */
+  parkedAt: Record<string, number>;
+}
+
+/** Run the orders one after another (bpmn-engine's work is single-threaded CPU, see BASELINES.md). */
+export async function runBpmnEngine(orders: readonly Order[], settings: { approvalThreshold: string }): Promise<BpmnEngineResult> {
+  type SourceContext = unknown;
+  const serializer = new Engine({ source: XML }) as unknown as { _serializeSource(xml: string): Promise<SourceContext> };
+  const sourceContext = await serializer._serializeSource(XML);
+  const scripts = new CompiledScripts();
+  const parkedAt: Record<string, number> = {};
+
+  const runOne = (order: Order) =>
+    new Promise<void>((resolve, reject) => {
+      const listener = new EventEmitter();
+      const engine = new Engine({ name: order.externalId, sourceContext, scripts } as unknown as ConstructorParameters<typeof Engine>[0]);
+      listener.once('wait', (api: { id: string }) => {
+        parkedAt[api.id] = (parkedAt[api.id] ?? 0) + 1;
+        void Promise.resolve(engine.stop()).then(() => resolve(), reject);
+      });
+      engine.once('end', () => reject(new Error(`bpmn-engine ended ${order.externalId} instead of parking it`)));
+      engine.once('error', reject);
+      void engine.execute({ listener, variables: { order, settings } } as unknown as Parameters<typeof engine.execute>[0]).catch(reject);
+    });
+
+  for (const order of orders.slice(0, Math.min(200, orders.length))) await runOne(order); // warm-up
+  for (const k of Object.keys(parkedAt)) delete parkedAt[k];
+  const t0 = performance.now();
+  for (const order of orders) await runOne(order);
+  const seconds = (performance.now() - t0) / 1000;
+  return { instances: orders.length, seconds, perSecond: orders.length / seconds, parkedAt };
+}

@@ -1,0 +1,375 @@
+/**
+ * `npm run bench:engine -- [--orders 20000] [--runs 1] [--defect-rate 0.2]`
+ *
+ * Orders per second through the default lifecycle (processes/order-lifecycle.bpmn), durably, with full
+ * history, and in the same run the two baselines it is judged against:
+ *
+ * 1. engine: N orders go in through the real intake use case (`receiveOrder` with the lifecycle hook, 8
+ *    callers at once, like HTTP requests) while the real worker loops (start → validations → the two
+ *    service jobs with the default handlers) run in this process with Ordo's default settings. The clock
+ *    runs from the first insert until every order has settled: released, or on hold with its ticket.
+ *    The outcome of every order is checked against what the checks say it must be.
+ * 2. TPC-B: pgbench's built-in transaction in Node (scripts/bench/tpcb.ts) on the same PostgreSQL, one
+ *    client and four; Debian's pgbench binary too when it is installed, as a cross-check.
+ * 3. bpmn-engine 25: the same lifecycle in memory, fastest setup (scripts/bench/bpmn-engine-baseline.ts).
+ *
+ * PostgreSQL: DATABASE_URL's server, else Ordo's embedded PostgreSQL in a temporary folder with Ordo's
+ * own settings (fsync and synchronous_commit on). The last line:
+ *   RESULT engine_per_s=… tpcb_per_s=… ratio_tpcb=… bpmn_engine_per_s=… ratio_bpmn_engine=… p99_ms=… rss_mb=…
+ * (medians over the runs; tpcb_per_s is the one-client rate, pgbench's default; p99 of intake→settled per
+ * order; rss_mb the peak resident memory of this process, which runs intake and workers).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { connect } from '../../src/db/connection.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { createBoss } from '../../src/runtime/boss.ts';
+import { createRuntime } from '../../src/runtime/index.ts';
+import { receiveOrder } from '../../src/runtime/orders.ts';
+import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
+import { runBpmnEngine } from './bpmn-engine-baseline.ts';
+import { expectedStatus, makeOrders } from './orders.ts';
+import { initTpcb, runPgbenchBinary, runTpcb } from './tpcb.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '20000' },
+    runs: { type: 'string', default: '1' },
+    'defect-rate': { type: 'string', default: '0.2' },
+    'intake-callers': { type: 'string', default: '8' },
+    'batch-size': { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.batchSize) },
+    concurrency: { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.concurrency) },
+    pool: { type: 'string', default: '10' },
+    'tpcb-scale': { type: 'string', default: '10' },
+    'tpcb-seconds': { type: 'string', default: '10' },
+    'bpmn-instances': { type: 'string', default: '1000' },
+    phases: { type: 'string', default: 'engine,tpcb,bpmn' },
+    /** Count the statements the engine phase sends, by kind: where the round trips go. */
+    'count-queries': { type: 'boolean', default: false },
+  },
+});
+const ORDERS = Number(args.orders);
+const RUNS = Number(args.runs);
+const DEFECT_RATE = Number(args['defect-rate']);
+const INTAKE_CALLERS = Number(args['intake-callers']);
+const TPCB_SCALE = Number(args['tpcb-scale']);
+const TPCB_SECONDS = Number(args['tpcb-seconds']);
+const PHASES = new Set(args.phases.split(','));
+const PROCESSES_DIR = fileURLToPath(new URL('../../processes/', import.meta.url));
+const quiet = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+
+const queryCounts = new Map<string, { n: number; ms: number }>();
+if (args['count-queries']) {
+  const original = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...a: unknown[]) {
+    const first = a[0] as string | { text?: string } | undefined;
+    const text = typeof first === 'string' ? first : (first?.text ?? '');
+    const key = text.replace(/\s+/g, ' ').slice(0, 90);
+    const entry = queryCounts.get(key) ?? { n: 0, ms: 0 };
+    queryCounts.set(key, entry);
+    entry.n++;
+    const t = performance.now();
+    const result = original.apply(this, a);
+    if (result && typeof (result as Promise<unknown>).finally === 'function') void (result as Promise<unknown>).finally(() => (entry.ms += performance.now() - t)).catch(() => undefined);
+    return result;
+  };
+}
+
+/** CPU seconds (user + system) used so far by the embedded PostgreSQL: the postmaster and its backends. */
+function postgresCpuSeconds(postmasterPid: number | null): number | null {
+  if (!postmasterPid) return null;
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pid = Number(entry);
+    const ppid = Number(fields[1]);
+    if (pid !== postmasterPid && ppid !== postmasterPid) continue;
+    // utime, stime, cutime, cstime: fields 14–17 of /proc/pid/stat (11–14 after the command).
+    total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return total / tick;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + database;
+  return u.toString();
+}
+
+async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function recreateDatabase(adminUrl: string, name: string): Promise<string> {
+  await admin(adminUrl, async (c) => {
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.query(`create database ${name}`);
+  });
+  return withDatabase(adminUrl, name);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+interface EngineRun {
+  perSecond: number;
+  seconds: number;
+  intakePerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssPeakMb: number;
+  commitsPerOrder: number;
+  walBytesPerOrder: number;
+  historyRowsPerOrder: number;
+  /** CPU time of this process (intake + workers) and of PostgreSQL, per order. */
+  nodeCpuMsPerOrder: number;
+  pgCpuMsPerOrder: number | null;
+  released: number;
+  onHold: number;
+}
+
+/** One pass of N orders through intake and the workers, on a fresh database. */
+async function runEngine(adminUrl: string, run: number, postmasterPid: number | null): Promise<EngineRun> {
+  const url = await recreateDatabase(adminUrl, `ordo_bench_engine`);
+  const database = connect(url, { max: Number(args.pool) });
+  await migrateToLatest(database.db);
+  const boss = await createBoss(url, quiet);
+  const config = loadConfig({});
+  const runtime = createRuntime({ db: database.db, boss, logger: quiet, config });
+  await runtime.deployDefaults(PROCESSES_DIR);
+
+  const orders = makeOrders(ORDERS, { defectRate: DEFECT_RATE, prefix: `BENCH-${run}` });
+  const expected = orders.map(expectedStatus);
+  const expectHeld = expected.filter((s) => s === 'on_hold').length;
+
+  const stat = async () => {
+    const { rows } = await sql<{ commits: string; lsn: string }>`select (select xact_commit from pg_stat_database where datname = current_database())::text as commits, pg_current_wal_lsn()::text as lsn`.execute(database.db);
+    return rows[0]!;
+  };
+  const lsnBytes = (lsn: string) => {
+    const [hi, lo] = lsn.split('/');
+    return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
+  };
+  const before = await stat();
+  queryCounts.clear();
+  const cpuBefore = { node: process.cpuUsage(), pg: postgresCpuSeconds(postmasterPid) };
+
+  let rssPeak = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  const workers = runtime.startWorkers({ batchSize: Number(args['batch-size']), concurrency: Number(args.concurrency) });
+
+  const startedAt = new Map<string, number>();
+  const t0 = Date.now();
+  let next = 0;
+  let intakeDone = 0;
+  const intake = Promise.all(
+    Array.from({ length: INTAKE_CALLERS }, async () => {
+      while (next < orders.length) {
+        const order = orders[next++]!;
+        startedAt.set(order.externalId, Date.now());
+        const result = await receiveOrder(database.db, order, 'bench', runtime.intakeHooks);
+        if (result.outcome !== 'created') throw new Error(`intake answered ${result.outcome} for ${order.externalId}`);
+        runtime.nudge();
+      }
+    }),
+  ).then(() => (intakeDone = Date.now()));
+
+  let settled = 0;
+  let lastReport = t0;
+  // Polled every 250 ms (a count over the orders costs PostgreSQL CPU the engine competes for); the
+  // clock stops when the poll sees the last order settled, so the figure errs on the slow side.
+  while (settled < ORDERS) {
+    await new Promise((r) => setTimeout(r, 250));
+    const { rows } = await sql<{ n: string }>`select count(*)::text as n from orders where status in ('released', 'on_hold')`.execute(database.db);
+    settled = Number(rows[0]!.n);
+    if (Date.now() - lastReport >= 5_000) {
+      lastReport = Date.now();
+      console.log(`  … ${settled}/${ORDERS} settled after ${fmt((lastReport - t0) / 1000, 1)} s (${intakeDone ? 'intake done' : `${next} posted`})`);
+    }
+    if (Date.now() - t0 > 30 * 60_000) throw new Error(`only ${settled} of ${ORDERS} orders settled in 30 minutes`);
+  }
+  const t1 = Date.now();
+  await intake;
+  clearInterval(rssTimer);
+  await workers.stop();
+  const after = await stat();
+  const nodeCpu = process.cpuUsage(cpuBefore.node);
+  const pgCpuAfter = postgresCpuSeconds(postmasterPid);
+  if (args['count-queries']) {
+    const total = [...queryCounts.values()].reduce((a, b) => a + b.n, 0);
+    console.log(`  statements per order: ${fmt(total / ORDERS, 1)} (per kind: count per order, mean ms from send to answer)`);
+    for (const [q, e] of [...queryCounts].sort((x, y) => y[1].n - x[1].n).slice(0, 30)) console.log(`    ${fmt(e.n / ORDERS, 2).padStart(6)} ${fmt(e.ms / e.n, 2).padStart(7)} ms  ${q}`);
+  }
+
+  // Verify: every order ended as its checks say, one instance each, both jobs recorded once per released order.
+  const rows = await database.db.selectFrom('orders').select(['external_id', 'status', 'updated_at']).execute();
+  const statusOf = new Map(rows.map((r) => [r.external_id, r.status]));
+  const wrong = orders.filter((o, i) => statusOf.get(o.externalId) !== expected[i]);
+  if (wrong.length > 0) throw new Error(`${wrong.length} orders ended wrong, e.g. ${wrong[0]!.externalId}: ${statusOf.get(wrong[0]!.externalId)}`);
+  const count = async (table: 'process_instances' | 'job_effects' | 'instance_history' | 'tickets') =>
+    Number((await database.db.selectFrom(table).select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const [instances, effects, history, tickets] = await Promise.all([count('process_instances'), count('job_effects'), count('instance_history'), count('tickets')]);
+  if (instances !== ORDERS || effects !== 2 * (ORDERS - expectHeld) || tickets !== expectHeld) {
+    throw new Error(`exactly-once check failed: ${instances} instances, ${effects} job effects, ${tickets} tickets for ${ORDERS} orders (${expectHeld} held)`);
+  }
+
+  const latencies = rows.map((r) => r.updated_at.getTime() - startedAt.get(r.external_id)!).sort((a, b) => a - b);
+  await boss.stop({ graceful: false, wait: true, timeout: 10_000 });
+  await database.close();
+  const seconds = (t1 - t0) / 1000;
+  return {
+    perSecond: ORDERS / seconds,
+    seconds,
+    intakePerSecond: ORDERS / ((intakeDone - t0) / 1000),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    rssPeakMb: rssPeak / 2 ** 20,
+    commitsPerOrder: (Number(after.commits) - Number(before.commits)) / ORDERS,
+    walBytesPerOrder: (lsnBytes(after.lsn) - lsnBytes(before.lsn)) / ORDERS,
+    historyRowsPerOrder: history / ORDERS,
+    nodeCpuMsPerOrder: (nodeCpu.user + nodeCpu.system) / 1000 / ORDERS,
+    pgCpuMsPerOrder: pgCpuAfter !== null && cpuBefore.pg !== null ? ((pgCpuAfter - cpuBefore.pg) * 1000) / ORDERS : null,
+    released: ORDERS - expectHeld,
+    onHold: expectHeld,
+  };
+}
+
+async function main() {
+  let embedded: EmbeddedPostgres | null = null;
+  let dir: string | null = null;
+  let adminUrl = process.env.DATABASE_URL ?? null;
+  if (!adminUrl) {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ordo-bench-pg-'));
+    embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), database: 'postgres', log: quiet });
+    adminUrl = embedded.urlFor('postgres');
+  }
+  try {
+    const server = await admin(adminUrl, async (c) => {
+      const v = await c.query<{ v: string }>('show server_version');
+      const s = await c.query<{ name: string; setting: string; unit: string | null }>(
+        "select name, setting, unit from pg_settings where name in ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes', 'max_connections')",
+      );
+      return { version: v.rows[0]!.v, settings: Object.fromEntries(s.rows.map((r) => [r.name, r.setting + (r.unit ? ` ${r.unit}` : '')])) };
+    });
+    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+    console.log(`machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`PostgreSQL ${server.version} (${embedded ? 'embedded, temporary folder' : 'DATABASE_URL'}): ${JSON.stringify(server.settings)}`);
+    console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}, worker batch ${args['batch-size']}, concurrency ${args.concurrency}, pool ${args.pool}`);
+
+    const tpcbUrl = PHASES.has('tpcb') ? await recreateDatabase(adminUrl, 'ordo_bench_tpcb') : '';
+    if (PHASES.has('tpcb')) {
+      const t = performance.now();
+      await initTpcb(tpcbUrl, TPCB_SCALE);
+      console.log(`TPC-B tables at scale ${TPCB_SCALE} loaded in ${fmt((performance.now() - t) / 1000, 1)} s`);
+    }
+    const bpmnOrders = makeOrders(Number(args['bpmn-instances']), { defectRate: DEFECT_RATE, prefix: 'BPMN' });
+
+    const results: Array<{ engine?: EngineRun; tpcb1?: number; tpcb4?: number; pgbench?: number | null; bpmn?: number }> = [];
+    for (let run = 1; run <= RUNS; run++) {
+      console.log(`\nrun ${run}/${RUNS}`);
+      const r: (typeof results)[number] = {};
+      if (PHASES.has('engine')) {
+        const e = (r.engine = await runEngine(adminUrl, run, embedded?.pid ?? null));
+        console.log(
+          `  engine: ${ORDERS} orders (${e.released} released, ${e.onHold} on hold) settled in ${fmt(e.seconds, 1)} s → ${fmt(e.perSecond)} orders/s; ` +
+            `intake alone ${fmt(e.intakePerSecond)}/s; intake→settled p50 ${fmt(e.p50Ms)} ms, p99 ${fmt(e.p99Ms)} ms; rss peak ${fmt(e.rssPeakMb)} MB`,
+        );
+        console.log(
+          `          per order: ${fmt(e.commitsPerOrder, 2)} commits, ${fmt(e.walBytesPerOrder)} B of WAL, ${fmt(e.historyRowsPerOrder, 1)} history rows; ` +
+            `CPU ${fmt(e.nodeCpuMsPerOrder, 2)} ms in Node` + (e.pgCpuMsPerOrder !== null ? ` + ${fmt(e.pgCpuMsPerOrder, 2)} ms in PostgreSQL` : ''),
+        );
+      }
+      if (PHASES.has('tpcb')) {
+        const one = await runTpcb(tpcbUrl, TPCB_SCALE, 1, TPCB_SECONDS);
+        const four = await runTpcb(tpcbUrl, TPCB_SCALE, 4, TPCB_SECONDS);
+        r.tpcb1 = one.perSecond;
+        r.tpcb4 = four.perSecond;
+        r.pgbench = runPgbenchBinary(tpcbUrl, 1, TPCB_SECONDS);
+        console.log(
+          `  TPC-B (Node, scale ${TPCB_SCALE}): 1 client ${fmt(one.perSecond)} tx/s (avg ${fmt(one.avgLatencyMs, 2)} ms), 4 clients ${fmt(four.perSecond)} tx/s (avg ${fmt(four.avgLatencyMs, 2)} ms)` +
+            (r.pgbench ? `; pgbench binary, 1 client: ${fmt(r.pgbench)} tps` : '; pgbench binary not installed'),
+        );
+      }
+      if (PHASES.has('bpmn')) {
+        const b = await runBpmnEngine(bpmnOrders, { approvalThreshold: loadConfig({}).approvalThreshold });
+        r.bpmn = b.perSecond;
+        console.log(`  bpmn-engine 25 (in memory, compiled JS scripts): ${b.instances} instances in ${fmt(b.seconds, 1)} s → ${fmt(b.perSecond, 1)} inst/s; parked at ${JSON.stringify(b.parkedAt)}`);
+      }
+      if (r.engine && r.tpcb1 && r.bpmn) {
+        console.log(`  ratios: ${fmt(r.engine.perSecond / r.tpcb1, 2)}× TPC-B (1 client), ${fmt(r.engine.perSecond / r.tpcb4!, 2)}× TPC-B (4 clients), ${fmt(r.engine.perSecond / r.bpmn, 1)}× bpmn-engine`);
+      }
+      results.push(r);
+    }
+
+    const list = (f: (r: (typeof results)[number]) => number | undefined) => results.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const engine = list((r) => r.engine?.perSecond);
+    const tpcb1 = list((r) => r.tpcb1);
+    const tpcb4 = list((r) => r.tpcb4);
+    const bpmn = list((r) => r.bpmn);
+    const ratioTpcb = list((r) => (r.engine && r.tpcb1 ? r.engine.perSecond / r.tpcb1 : undefined));
+    const ratioTpcb4 = list((r) => (r.engine && r.tpcb4 ? r.engine.perSecond / r.tpcb4 : undefined));
+    const ratioBpmn = list((r) => (r.engine && r.bpmn ? r.engine.perSecond / r.bpmn : undefined));
+    const p99 = list((r) => r.engine?.p99Ms);
+    const rss = list((r) => r.engine?.rssPeakMb);
+    const all = (v: number[], d = 0) => v.map((x) => fmt(x, d)).join(', ');
+    console.log('\nall runs:');
+    console.log(`  engine orders/s: ${all(engine)}; TPC-B 1 client: ${all(tpcb1)}; TPC-B 4 clients: ${all(tpcb4)}; bpmn-engine inst/s: ${all(bpmn, 1)}`);
+    console.log(`  ratio TPC-B (1 client): ${all(ratioTpcb, 2)}; ratio TPC-B (4 clients): ${all(ratioTpcb4, 2)}; ratio bpmn-engine: ${all(ratioBpmn, 1)}; p99 ms: ${all(p99)}; rss MB: ${all(rss)}`);
+    const m = (v: number[], d = 0) => (v.length ? fmt(median(v), d) : 'n/a');
+    console.log(`DETAIL tpcb4_per_s=${m(tpcb4)} ratio_tpcb4=${m(ratioTpcb4, 2)}`);
+    console.log(
+      `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb1)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)}`,
+    );
+  } finally {
+    await embedded?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,194 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
+import { validOrder } from '../fixtures/orders.ts';
+
+/**
+ * The analyst's modeler in real Chromium against the real server: rehearse a change with What-if, change a
+ * ticket instruction in the properties panel, deploy it as version 2, see it listed, see a new order's ticket
+ * carry the new text, and watch a lint error block a broken deploy. Under the console's own CSP.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const LIFECYCLE = readFileSync(new URL('../../processes/order-lifecycle.bpmn', import.meta.url), 'utf8');
+const NEW_TEXT = 'E2E: write to {{order.customer.email}} and ask for a mobile number with its country code.';
+
+let t: TestApp;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let baseUrl: string;
+let analyst: ConsoleUser;
+const cspViolations: string[] = [];
+const pageErrors: string[] = [];
+
+/** Position of PHONE_MISSING among the address ticket's instructions: the panel lists them in file order. */
+function phoneInstructionIndex(): number {
+  const task = LIFECYCLE.slice(LIFECYCLE.indexOf('<bpmn:scriptTask id="Task_ValidateAddress"'), LIFECYCLE.indexOf('</bpmn:scriptTask>'));
+  const codes = [...task.matchAll(/<ordo:instructions(?: code="([A-Z_]+)")?>/g)].map((m) => m[1] ?? null);
+  return codes.indexOf('PHONE_MISSING');
+}
+
+const noPhone = (externalId: string) => validOrder({ externalId, customer: { name: 'No Phone', email: 'np@example.com', phone: null } });
+
+async function postOrder(order: ReturnType<typeof validOrder>): Promise<string> {
+  const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+const savedXml = () => page.evaluate(async () => (await window.modeler!.saveXML({ format: true })).xml ?? '');
+
+async function openGroup(groupId: string) {
+  const group = page.locator(`[data-group-id="${groupId}"]`);
+  await group.waitFor();
+  if ((await group.locator('.bio-properties-panel-group-entries.open').count()) === 0) await group.locator('.bio-properties-panel-group-header').click();
+}
+
+async function select(elementId: string) {
+  await page.evaluate((id) => {
+    const modeler = window.modeler!;
+    modeler.get<{ select(e: unknown): void }>('selection').select(modeler.get<{ get(id: string): unknown }>('elementRegistry').get(id));
+  }, elementId);
+}
+
+async function openModeler() {
+  await page.goto('/processes/order-lifecycle/edit');
+  await page.waitForSelector('[data-ordo-modeler][data-ordo-modeler-state="ready"]', { timeout: 30_000 });
+  await page.waitForSelector('#ordo-lint-panel .ordo-lint-summary[data-errors="0"]');
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
+  }
+  t = await createTestApp({ workers: true, deployDefaults: true });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  analyst = await createConsoleUser(t, 'analyst');
+  // Two orders the current version stops at the address check for want of a phone.
+  await postOrder(noPhone('E2E-NOPHONE-1'));
+  await postOrder(noPhone('E2E-NOPHONE-2'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1500, height: 1000 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('console', (message: ConsoleMessage) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('dialog', (dialog) => void dialog.accept());
+
+  await page.goto('/processes/order-lifecycle/edit');
+  await page.waitForURL((url) => url.pathname === '/login');
+  await page.getByLabel('E-mail').fill(analyst.email);
+  await page.getByLabel('Password').fill(analyst.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname === '/processes/order-lifecycle/edit');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+describe('the modeler in the console', () => {
+  it('opens the latest version with the properties panel and a clean lint', async () => {
+    await page.waitForSelector('[data-ordo-modeler][data-ordo-modeler-state="ready"]', { timeout: 30_000 });
+    await page.waitForSelector('#ordo-lint-panel .ordo-lint-summary[data-errors="0"]');
+    expect(await page.evaluate(() => typeof window.modeler?.saveXML)).toBe('function');
+    await expect(page.locator('.djs-element[data-element-id="Task_ValidateAddress"]').first().isVisible()).resolves.toBe(true);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('rehearses a looser address check with What-if: the two orders without a phone would pass, shown in a table and on the diagram', async () => {
+    await page.locator('.djs-element[data-element-id="Task_ValidateAddress"]').first().click();
+    await openGroup('group-ordo-script');
+    const script = page.locator('#bio-properties-panel-ordo-script');
+    await script.fill('validate address(order)[item.code != "PHONE_MISSING"]');
+    await expect.poll(savedXml).toContain('<bpmn:script>validate address(order)[item.code != "PHONE_MISSING"]</bpmn:script>');
+
+    await page.locator('#ordo-what-if').click();
+    await page.waitForSelector('#what-if-report .what-if-summary');
+    const row = page.locator('#what-if-report tr[data-whatif-element="Task_ValidateAddress"]');
+    expect(await row.locator('[data-change="passInsteadOfFail"]').getAttribute('data-count')).toBe('2');
+    const badge = page.locator('.djs-overlays .what-if-heat[data-element-id="Task_ValidateAddress"] .what-if-passInsteadOfFail');
+    await badge.waitFor();
+    expect(await badge.textContent()).toBe('2');
+
+    // Back to the real check: the report goes stale and its badges come off.
+    await script.fill('validate address(order)');
+    await page.waitForSelector('#what-if-results.what-if-stale');
+    expect(await page.locator('.djs-overlays .what-if-heat').count()).toBe(0);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('changes a ticket instruction in the properties panel and deploys it as version 2, listed on /processes', async () => {
+    const index = phoneInstructionIndex();
+    expect(index).toBeGreaterThanOrEqual(0);
+    await select('Task_ValidateAddress');
+    await openGroup('group-ordo-instructions');
+    const item = page.locator(`[data-entry-id="ordo-instructions-${index}"]`);
+    await item.locator('.bio-properties-panel-collapsible-entry-header').click();
+    expect(await page.locator(`#bio-properties-panel-ordo-instructions-${index}-code`).inputValue()).toBe('PHONE_MISSING');
+    await page.locator(`#bio-properties-panel-ordo-instructions-${index}-text`).fill(NEW_TEXT);
+    await expect.poll(savedXml).toContain(`<ordo:instructions code="PHONE_MISSING">${NEW_TEXT}</ordo:instructions>`);
+
+    await page.locator('#ordo-deploy').click();
+    await page.waitForSelector('#ordo-modeler-status .ordo-status-success');
+    expect(await page.locator('#ordo-modeler-status').textContent()).toContain('Deployed order-lifecycle as version 2.');
+    // The versions list on the page refreshes itself (htmx on ordo:deployed).
+    await page.waitForSelector('#process-versions tr[data-version="2"]');
+
+    await page.goto('/processes');
+    const row = page.locator('tr[data-version="2"]');
+    await row.waitFor();
+    expect(await row.innerText()).toContain(analyst.email);
+    expect(await row.locator('.badge').innerText()).toBe('latest');
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('gives a new order without a phone a ticket with the new text', async () => {
+    const orderId = await postOrder(noPhone('E2E-NOPHONE-NEW'));
+    let instructions: string[] = [];
+    await expect
+      .poll(
+        async () => {
+          const res = await t.http.get(`/api/v1/tickets?orderId=${orderId}`).set('authorization', `Bearer ${t.token}`);
+          instructions = res.body.items?.[0]?.instructions ?? [];
+          return instructions.length;
+        },
+        { timeout: 15_000 },
+      )
+      .toBeGreaterThan(0);
+    expect(instructions.join('\n')).toContain('E2E: write to np@example.com and ask for a mobile number with its country code.');
+    const instance = await t.database.db.selectFrom('process_instances').select('version').where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    expect(instance.version).toBe(2);
+  });
+
+  it('refuses to deploy a diagram with a gateway branch that lost its condition (lint error)', async () => {
+    await openModeler();
+    await select('Flow_InvoiceRequested');
+    await openGroup('group-ordo-condition');
+    await page.locator('#bio-properties-panel-ordo-condition').fill('');
+    await page.locator('#bio-properties-panel-ordo-condition').blur();
+    await expect.poll(savedXml).not.toContain('order.invoice.requested = true');
+    await page.waitForSelector('#ordo-lint-panel li.ordo-issue-error[data-element-id="Flow_InvoiceRequested"][data-rule="ordo/condition-required"]');
+
+    await page.locator('#ordo-deploy').click();
+    await page.waitForSelector('#ordo-modeler-status .ordo-status-error');
+    expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
+    const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
+    expect(versions.map((v) => v.version).sort()).toEqual([1, 2]);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});

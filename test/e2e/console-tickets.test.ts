@@ -1,0 +1,219 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Order } from '../../src/orders/schema.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
+import { validOrder } from '../fixtures/orders.ts';
+import { eventually } from '../integration/engine/helpers.ts';
+
+/**
+ * The operator's two-action fix in real Chromium: find the ticket in the queue, type the phone (the live
+ * check says ✓), Save and retry, see the result line, and the order is released. And the queue's
+ * auto-refresh keeps what the operator was doing: a checked box, the typed search, the row focus.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = process.env.ORDO_E2E_SCREENSHOTS;
+
+let t: TestApp;
+let browser: Browser;
+let baseUrl: string;
+let user: ConsoleUser;
+let context: BrowserContext;
+let page: Page;
+let cspViolations: string[];
+let pageErrors: string[];
+
+async function post(order: Order): Promise<string> {
+  const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function ticketOf(orderId: string): Promise<string> {
+  const row = await eventually(
+    () => t.database.db.selectFrom('tickets').select('id').where('order_id', '=', orderId).where('status', 'in', ['open', 'in_progress']).executeTakeFirst(),
+    (r) => !!r,
+    20_000,
+  );
+  return String(row!.id);
+}
+
+const withoutPhone = (externalId: string, name = 'Anna Nowak') => {
+  const o = validOrder({ externalId });
+  o.customer = { ...o.customer, name, phone: null };
+  return o;
+};
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
+  }
+  t = await createTestApp({ workers: true, deployDefaults: true });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  user = await createConsoleUser(t, 'operator');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+beforeEach(async () => {
+  await context?.close();
+  context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1400, height: 1000 } });
+  page = await context.newPage();
+  cspViolations = [];
+  pageErrors = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('dialog', (dialog) => void dialog.dismiss());
+});
+
+async function logIn(target: string) {
+  await page.goto(target);
+  await expect.poll(() => new URL(page.url()).pathname).toBe('/login');
+  await page.getByLabel('E-mail').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname === new URL(target, baseUrl).pathname);
+}
+
+describe('ticket pages in Chromium', () => {
+  it('fixes a missing phone in two actions: type it (live ✓), Save and retry; the order is released', async () => {
+    const orderId = await post(withoutPhone('E2E-PHONE-1'));
+    const ticketId = await ticketOf(orderId);
+
+    await logIn('/tickets');
+    const row = page.locator(`#ticket-row-${ticketId}`);
+    await expect.poll(() => row.isVisible()).toBe(true);
+    expect(await row.locator('td.problem').innerText()).toMatch(/phone/i);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/queue.png`, fullPage: true });
+    await row.getByRole('link', { name: 'E2E-PHONE-1' }).click();
+    await page.waitForURL(`**/tickets/${ticketId}`);
+
+    // Only the field at fault, labelled, empty.
+    const phone = page.getByLabel('Phone', { exact: true });
+    expect(await page.locator('input[name^="v."]').count()).toBe(1);
+    expect(await phone.inputValue()).toBe('');
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    expect(await page.locator('#ticket-diagram [data-element-id="Task_ValidateAddress"].ordo-failed').count()).toBe(1);
+
+    await phone.pressSequentially('+48 601 234 567', { delay: 20 });
+    await expect.poll(() => page.locator('#check-customer-phone').innerText(), { timeout: 10_000 }).toContain('✓');
+    expect(await page.locator('#fix-summary').innerText()).toContain('The step would pass');
+    expect(await phone.getAttribute('aria-invalid')).toBeNull();
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket.png`, fullPage: true });
+
+    await phone.press('Enter');
+    const outcome = page.locator('#fix-outcome');
+    await expect.poll(() => outcome.isVisible(), { timeout: 10_000 }).toBe(true);
+    // The line polls itself until the order has reached fulfilment.
+    await expect.poll(() => outcome.innerText(), { timeout: 20_000 }).toContain('Released to fulfilment');
+    expect(await page.locator('[data-ticket-status]').innerText()).toBe('resolved');
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/fixed.png`, fullPage: true });
+
+    // The header followed the order; the cancel form went away with the open ticket.
+    await expect.poll(() => page.locator('#ticket-head .order-line .badge').innerText()).toBe('released');
+    expect(await page.locator('#ticket-cancel').count()).toBe(0);
+
+    await outcome.getByRole('link', { name: /Open order E2E-PHONE-1/ }).click();
+    await page.waitForURL(`**/orders/${orderId}`);
+    expect(await page.locator('h1 .badge').innerText()).toBe('released');
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('refreshes the queue without losing the checked box, the typed search, or the row focus', async () => {
+    const orderIds = await Promise.all([post(withoutPhone('E2E-KEEP-1', 'Keep One')), post(withoutPhone('E2E-KEEP-2', 'Keep Two'))]);
+    const [first, second] = await Promise.all(orderIds.map(ticketOf));
+
+    await logIn('/tickets');
+    let refreshes = 0;
+    page.on('request', (request) => {
+      if (request.headers()['hx-target'] === 'ticket-rows') refreshes++;
+    });
+    const search = page.getByLabel(/Search/);
+    await search.pressSequentially('E2E-KEEP', { delay: 20 });
+    // The filter applies as the operator types, and the URL keeps it.
+    await expect.poll(() => page.locator('#ticket-rows tr[data-ticket-id]').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('E2E-KEEP');
+
+    const box = page.locator(`#select-${first}`);
+    // Wait until the search has settled (no filter request in flight), then select.
+    await page.waitForLoadState('networkidle');
+    await box.check();
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('1 selected:');
+
+    // Meanwhile a colleague takes the other ticket; the next refresh shows it.
+    const colleague = await createConsoleUser(t, 'operator');
+    await t.http.post(`/api/v1/tickets/${second}/assign`).set('authorization', `Bearer ${t.token}`).send({ assignee: colleague.id });
+
+    await search.focus();
+    await page.keyboard.type('  ');
+    const before = refreshes;
+    await expect.poll(() => refreshes, { timeout: 15_000 }).toBeGreaterThan(before);
+    await expect.poll(() => page.locator(`#ticket-row-${second} td.assignee`).innerText(), { timeout: 10_000 }).toContain(colleague.email);
+    expect(await box.isChecked()).toBe(true);
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('1 selected:');
+    expect(await search.inputValue()).toBe('E2E-KEEP  ');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tickets-q');
+
+    // Keyboard: j focuses the first row, a assigns it to me, and the focus stays on it through refreshes.
+    await page.locator('h1').click();
+    await page.keyboard.press('j');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-ticket-id'))).toBe(first);
+    await page.keyboard.press('a');
+    await expect.poll(() => page.locator(`#ticket-row-${first} td.assignee`).innerText(), { timeout: 10_000 }).toContain('me');
+    expect(await box.isChecked()).toBe(true);
+    const refreshed = refreshes;
+    await expect.poll(() => refreshes, { timeout: 15_000 }).toBeGreaterThan(refreshed);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-ticket-id'))).toBe(first);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/tickets/${first}`);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('fixes a group in the browser: preview before → after, apply, watch the progress bar finish', async () => {
+    const postal = (externalId: string, code: string) => {
+      const o = validOrder({ externalId });
+      o.shippingAddress = { ...o.shippingAddress!, postalCode: code };
+      return o;
+    };
+    const orderIds = await Promise.all([post(postal('E2E-GF-1', '00838')), post(postal('E2E-GF-2', '02495'))]);
+    const ids = await Promise.all(orderIds.map(ticketOf));
+
+    await logIn('/tickets/groups');
+    await page.locator('tr[data-group-code="POSTAL_CODE_INVALID"]').getByRole('link', { name: 'Fix all like this…' }).click();
+    await page.waitForURL('**/tickets/groups/fix?**');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const table = page.locator('#group-preview-table');
+    await expect.poll(() => table.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await table.locator('tr[data-outcome="passes"]').count()).toBe(2);
+    expect(await table.innerText()).toContain('00-838');
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/group-preview.png`, fullPage: true });
+
+    await page.getByLabel('Reason').fill('hyphen missing in Polish postal codes');
+    await page.getByRole('button', { name: 'Apply to 2' }).click();
+    await expect.poll(() => page.locator('[data-bulk-status]').getAttribute('data-bulk-status'), { timeout: 20_000 }).toBe('done');
+    expect(await page.locator('#bulk-progress progress').getAttribute('value')).toBe('2');
+    const statuses = await t.database.db.selectFrom('tickets').select('status').where('id', 'in', ids).execute();
+    expect(statuses.map((s) => s.status)).toEqual(['resolved', 'resolved']);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/group-applied.png`, fullPage: true });
+
+    await page.goto('/');
+    expect(await page.locator('#dashboard-throughput svg rect.bar-resolved').count()).toBe(24);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
