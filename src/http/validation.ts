@@ -29,7 +29,6 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return ajv.compile(schema as object) as ValidateFunction;
 };
 
-
 /** Orders are four levels deep; free-form metadata and variables get room, but not 10,000 levels. */
 export const MAX_JSON_DEPTH = 32;
 /** A hostile document may be wrong everywhere; a few findings say enough. */
@@ -48,7 +47,8 @@ function textProblem(text: string): string | null {
  * What no JSON schema catches and PostgreSQL refuses or the code after it cannot bear: NUL characters
  * (not storable in text or jsonb), lone surrogates (not Unicode, refused by jsonb), and nesting deeper
  * than MAX_JSON_DEPTH (recursive code further on would run out of stack). Walked without recursion,
- * since the document to walk may be 100,000 levels deep. `prefix` names the part ("query", "params").
+ * since the document to walk may be 100,000 levels deep. `prefix` names the part: "querystring",
+ * "params", or nothing for the body.
  */
 export function unstorableInput(value: unknown, prefix = ''): Array<{ field: string; message: string }> {
   const errors: Array<{ field: string; message: string }> = [];
