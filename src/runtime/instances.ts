@@ -287,7 +287,7 @@ export class StepSession {
     await this.afterStep(model, row, null, result, input.actor);
   }
 
-  async drain() {
+  private async drain() {
     while (this.queue.length > 0) {
       const { instanceId, event, actor } = this.queue.shift()!;
       const row = await this.locked(instanceId);
@@ -424,7 +424,7 @@ export class StepSession {
         const written = await trx.selectFrom('process_instances').select('id').where('parent_id', '=', row.id).where('parent_wait_id', '=', effect.waitId).where('status', '=', 'active').execute();
         const ids = new Set(written.map((c) => c.id));
         for (const r of this.rows.values()) if (r.parent_id === row.id && r.parent_wait_id === effect.waitId && r.status === 'active') ids.add(r.id);
-        for (const c of [...ids].map((id) => ({ id }))) this.enqueue({ instanceId: c.id, event: { type: 'cancel', reason: 'the calling activity was withdrawn' }, actor });
+        for (const id of ids) this.enqueue({ instanceId: id, event: { type: 'cancel', reason: 'the calling activity was withdrawn' }, actor });
         return;
       }
       case 'ended':
