@@ -16,8 +16,9 @@
  * PostgreSQL: DATABASE_URL's server, else Ordo's embedded PostgreSQL in a temporary folder with Ordo's
  * own settings (fsync and synchronous_commit on). The last line:
  *   RESULT engine_per_s=… tpcb_per_s=… ratio_tpcb=… bpmn_engine_per_s=… ratio_bpmn_engine=… p99_ms=… rss_mb=…
- * (medians over the runs; tpcb_per_s is the one-client rate, pgbench's default; p99 of intake→settled per
- * order; rss_mb the peak resident memory of this process, which runs intake and workers).
+ * (medians over the runs; tpcb_per_s is pgbench's one-client rate when the binary is installed, else the
+ * Node version's; p99 of intake→settled per order; rss_mb the peak resident memory of this process, which
+ * runs intake and workers).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,7 +39,7 @@ import { createRuntime } from '../../src/runtime/index.ts';
 import { receiveOrder } from '../../src/runtime/orders.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
 import { runBpmnEngine } from './bpmn-engine-baseline.ts';
-import { expectedStatus, makeOrders } from './orders.ts';
+import { expectedStatus, makeOrders, orderStream } from './orders.ts';
 import { initTpcb, runPgbenchBinary, runTpcb } from './tpcb.ts';
 
 const { values: args } = parseArgs({
@@ -47,6 +48,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     'defect-rate': { type: 'string', default: '0.2' },
     'intake-callers': { type: 'string', default: '8' },
+    /** Orders per second the callers post at, together (0: as fast as they can, a burst). */
+    'intake-rate': { type: 'string', default: '0' },
     'batch-size': { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.batchSize) },
     concurrency: { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.concurrency) },
     pool: { type: 'string', default: '10' },
@@ -62,6 +65,7 @@ const ORDERS = Number(args.orders);
 const RUNS = Number(args.runs);
 const DEFECT_RATE = Number(args['defect-rate']);
 const INTAKE_CALLERS = Number(args['intake-callers']);
+const INTAKE_RATE = Number(args['intake-rate']);
 const TPCB_SCALE = Number(args['tpcb-scale']);
 const TPCB_SECONDS = Number(args['tpcb-seconds']);
 const PHASES = new Set(args.phases.split(','));
@@ -183,9 +187,13 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   const runtime = createRuntime({ db: database.db, boss, logger: quiet, config });
   await runtime.deployDefaults(PROCESSES_DIR);
 
-  const orders = makeOrders(ORDERS, { defectRate: DEFECT_RATE, prefix: `BENCH-${run}` });
-  const expected = orders.map(expectedStatus);
-  const expectHeld = expected.filter((s) => s === 'on_hold').length;
+  // What each order must become, worked out before the clock starts; the orders themselves are made again
+  // one at a time during intake, so this process does not hold 20,000 of them (its memory is measured).
+  const generator = { defectRate: DEFECT_RATE, prefix: `BENCH-${run}` };
+  const expected = new Map<string, 'released' | 'on_hold'>();
+  for (const order of orderStream(ORDERS, generator)) expected.set(order.externalId, expectedStatus(order));
+  const expectHeld = [...expected.values()].filter((s) => s === 'on_hold').length;
+  const orders = orderStream(ORDERS, generator);
 
   const stat = async () => {
     const { rows } = await sql<{ commits: string; lsn: string }>`select (select xact_commit from pg_stat_database where datname = current_database())::text as commits, pg_current_wal_lsn()::text as lsn`.execute(database.db);
@@ -209,8 +217,15 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   let intakeDone = 0;
   const intake = Promise.all(
     Array.from({ length: INTAKE_CALLERS }, async () => {
-      while (next < orders.length) {
-        const order = orders[next++]!;
+      for (;;) {
+        const item = orders.next();
+        if (item.done) break;
+        const order = item.value;
+        const n = next++;
+        if (INTAKE_RATE > 0) {
+          const due = t0 + (n * 1000) / INTAKE_RATE;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        }
         startedAt.set(order.externalId, Date.now());
         const result = await receiveOrder(database.db, order, 'bench', runtime.intakeHooks);
         if (result.outcome !== 'created') throw new Error(`intake answered ${result.outcome} for ${order.externalId}`);
@@ -249,8 +264,8 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   // Verify: every order ended as its checks say, one instance each, both jobs recorded once per released order.
   const rows = await database.db.selectFrom('orders').select(['external_id', 'status', 'updated_at']).execute();
   const statusOf = new Map(rows.map((r) => [r.external_id, r.status]));
-  const wrong = orders.filter((o, i) => statusOf.get(o.externalId) !== expected[i]);
-  if (wrong.length > 0) throw new Error(`${wrong.length} orders ended wrong, e.g. ${wrong[0]!.externalId}: ${statusOf.get(wrong[0]!.externalId)}`);
+  const wrong = [...expected].filter(([externalId, status]) => statusOf.get(externalId) !== status);
+  if (wrong.length > 0) throw new Error(`${wrong.length} orders ended wrong, e.g. ${wrong[0]![0]}: ${statusOf.get(wrong[0]![0])}, expected ${wrong[0]![1]}`);
   const count = async (table: 'process_instances' | 'job_effects' | 'instance_history' | 'tickets') =>
     Number((await database.db.selectFrom(table).select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
   const [instances, effects, history, tickets] = await Promise.all([count('process_instances'), count('job_effects'), count('instance_history'), count('tickets')]);
@@ -290,16 +305,16 @@ async function main() {
   }
   try {
     const server = await admin(adminUrl, async (c) => {
-      const v = await c.query<{ v: string }>('show server_version');
+      const v = await c.query<{ server_version: string }>('show server_version');
       const s = await c.query<{ name: string; setting: string; unit: string | null }>(
         "select name, setting, unit from pg_settings where name in ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes', 'max_connections')",
       );
-      return { version: v.rows[0]!.v, settings: Object.fromEntries(s.rows.map((r) => [r.name, r.setting + (r.unit ? ` ${r.unit}` : '')])) };
+      return { version: v.rows[0]!.server_version, settings: Object.fromEntries(s.rows.map((r) => [r.name, r.setting + (r.unit ? ` ${r.unit}` : '')])) };
     });
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     console.log(`machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`PostgreSQL ${server.version} (${embedded ? 'embedded, temporary folder' : 'DATABASE_URL'}): ${JSON.stringify(server.settings)}`);
-    console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}, worker batch ${args['batch-size']}, concurrency ${args.concurrency}, pool ${args.pool}`);
+    console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}${INTAKE_RATE ? ` at ${INTAKE_RATE}/s` : ' (burst)'}, worker batch ${args['batch-size']}, concurrency ${args.concurrency}, pool ${args.pool}`);
 
     const tpcbUrl = PHASES.has('tpcb') ? await recreateDatabase(adminUrl, 'ordo_bench_tpcb') : '';
     if (PHASES.has('tpcb')) {
@@ -309,7 +324,7 @@ async function main() {
     }
     const bpmnOrders = makeOrders(Number(args['bpmn-instances']), { defectRate: DEFECT_RATE, prefix: 'BPMN' });
 
-    const results: Array<{ engine?: EngineRun; tpcb1?: number; tpcb4?: number; pgbench?: number | null; bpmn?: number }> = [];
+    const results: Array<{ engine?: EngineRun; tpcb1?: number; tpcb4?: number; pgbench?: number | null; tpcb?: number; bpmn?: number }> = [];
     for (let run = 1; run <= RUNS; run++) {
       console.log(`\nrun ${run}/${RUNS}`);
       const r: (typeof results)[number] = {};
@@ -330,6 +345,8 @@ async function main() {
         r.tpcb1 = one.perSecond;
         r.tpcb4 = four.perSecond;
         r.pgbench = runPgbenchBinary(tpcbUrl, 1, TPCB_SECONDS);
+        // The reference is pgbench itself when it is installed (as in BASELINES.md), else the Node version.
+        r.tpcb = r.pgbench ?? one.perSecond;
         console.log(
           `  TPC-B (Node, scale ${TPCB_SCALE}): 1 client ${fmt(one.perSecond)} tx/s (avg ${fmt(one.avgLatencyMs, 2)} ms), 4 clients ${fmt(four.perSecond)} tx/s (avg ${fmt(four.avgLatencyMs, 2)} ms)` +
             (r.pgbench ? `; pgbench binary, 1 client: ${fmt(r.pgbench)} tps` : '; pgbench binary not installed'),
@@ -340,8 +357,11 @@ async function main() {
         r.bpmn = b.perSecond;
         console.log(`  bpmn-engine 25 (in memory, compiled JS scripts): ${b.instances} instances in ${fmt(b.seconds, 1)} s → ${fmt(b.perSecond, 1)} inst/s; parked at ${JSON.stringify(b.parkedAt)}`);
       }
-      if (r.engine && r.tpcb1 && r.bpmn) {
-        console.log(`  ratios: ${fmt(r.engine.perSecond / r.tpcb1, 2)}× TPC-B (1 client), ${fmt(r.engine.perSecond / r.tpcb4!, 2)}× TPC-B (4 clients), ${fmt(r.engine.perSecond / r.bpmn, 1)}× bpmn-engine`);
+      if (r.engine && r.tpcb && r.bpmn) {
+        console.log(
+          `  ratios: ${fmt(r.engine.perSecond / r.tpcb, 2)}× TPC-B (${r.pgbench ? 'pgbench' : 'Node'}, 1 client), ${fmt(r.engine.perSecond / r.tpcb1!, 2)}× TPC-B (Node, 1 client), ` +
+            `${fmt(r.engine.perSecond / r.tpcb4!, 2)}× TPC-B (Node, 4 clients), ${fmt(r.engine.perSecond / r.bpmn, 1)}× bpmn-engine`,
+        );
       }
       results.push(r);
     }
@@ -351,19 +371,26 @@ async function main() {
     const tpcb1 = list((r) => r.tpcb1);
     const tpcb4 = list((r) => r.tpcb4);
     const bpmn = list((r) => r.bpmn);
-    const ratioTpcb = list((r) => (r.engine && r.tpcb1 ? r.engine.perSecond / r.tpcb1 : undefined));
+    const tpcb = list((r) => r.tpcb);
+    const ratioTpcb = list((r) => (r.engine && r.tpcb ? r.engine.perSecond / r.tpcb : undefined));
+    const ratioTpcbNode = list((r) => (r.engine && r.tpcb1 ? r.engine.perSecond / r.tpcb1 : undefined));
+    const pgbenchUsed = results.some((r) => r.pgbench);
     const ratioTpcb4 = list((r) => (r.engine && r.tpcb4 ? r.engine.perSecond / r.tpcb4 : undefined));
     const ratioBpmn = list((r) => (r.engine && r.bpmn ? r.engine.perSecond / r.bpmn : undefined));
     const p99 = list((r) => r.engine?.p99Ms);
     const rss = list((r) => r.engine?.rssPeakMb);
     const all = (v: number[], d = 0) => v.map((x) => fmt(x, d)).join(', ');
     console.log('\nall runs:');
-    console.log(`  engine orders/s: ${all(engine)}; TPC-B 1 client: ${all(tpcb1)}; TPC-B 4 clients: ${all(tpcb4)}; bpmn-engine inst/s: ${all(bpmn, 1)}`);
-    console.log(`  ratio TPC-B (1 client): ${all(ratioTpcb, 2)}; ratio TPC-B (4 clients): ${all(ratioTpcb4, 2)}; ratio bpmn-engine: ${all(ratioBpmn, 1)}; p99 ms: ${all(p99)}; rss MB: ${all(rss)}`);
-    const m = (v: number[], d = 0) => (v.length ? fmt(median(v), d) : 'n/a');
-    console.log(`DETAIL tpcb4_per_s=${m(tpcb4)} ratio_tpcb4=${m(ratioTpcb4, 2)}`);
+    console.log(`  engine orders/s: ${all(engine)}; TPC-B reference: ${all(tpcb)}; TPC-B Node 1 client: ${all(tpcb1)}; 4 clients: ${all(tpcb4)}; bpmn-engine inst/s: ${all(bpmn, 1)}`);
     console.log(
-      `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb1)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)}`,
+      `  ratio TPC-B: ${all(ratioTpcb, 2)}; ratio TPC-B (Node, 1 client): ${all(ratioTpcbNode, 2)}; (Node, 4 clients): ${all(ratioTpcb4, 2)}; ratio bpmn-engine: ${all(ratioBpmn, 1)}; p99 ms: ${all(p99)}; rss MB: ${all(rss)}`,
+    );
+    const m = (v: number[], d = 0) => (v.length ? fmt(median(v), d) : 'n/a');
+    console.log(
+      `DETAIL tpcb_source=${pgbenchUsed ? 'pgbench' : 'node'} tpcb_node1_per_s=${m(tpcb1)} ratio_tpcb_node1=${m(ratioTpcbNode, 2)} tpcb_node4_per_s=${m(tpcb4)} ratio_tpcb_node4=${m(ratioTpcb4, 2)}`,
+    );
+    console.log(
+      `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)}`,
     );
   } finally {
     await embedded?.stop();

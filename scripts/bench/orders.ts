@@ -62,9 +62,13 @@ function prng(seed: number): () => number {
 const money = (minor: bigint) => `${minor / 100n}.${String(minor % 100n).padStart(2, '0')}`;
 
 export function makeOrders(count: number, options: { defectRate: number; seed?: number; prefix: string }): Order[] {
+  return [...orderStream(count, options)];
+}
+
+/** The same orders one at a time, so a benchmark need not hold them all (its memory is measured too). */
+export function* orderStream(count: number, options: { defectRate: number; seed?: number; prefix: string }): Generator<Order> {
   const random = prng(options.seed ?? 20261122);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-  const orders: Order[] = [];
   for (let n = 0; n < count; n++) {
     const place = pick(PLACES);
     const lines = Array.from({ length: 1 + Math.floor(random() * 5) }, (_, i) => ({
@@ -106,9 +110,8 @@ export function makeOrders(count: number, options: { defectRate: number; seed?: 
       // Some defects do not apply to every order (no street on a locker order): add until one counts.
       for (let tries = 0; tries < 8 && expectedStatus(order) === 'released'; tries++) pick(DEFECTS)(order);
     }
-    orders.push(order);
+    yield order;
   }
-  return orders;
 }
 
 /** What the default lifecycle makes of the order once it has run its checks: released or on hold. */
