@@ -494,7 +494,9 @@ export class StepSession {
     const { state } = result;
     // The lifecycle's `order` variable is the order: a script or message that changed it changed the order.
     const nextOrder = state.variables.order;
-    const orderMayHaveChanged = !!nextOrder && typeof nextOrder === 'object' && (!before || canonicalJson(before.variables.order) !== canonicalJson(nextOrder));
+    // The engine shares unchanged values with the state it was given: the same reference is the same order,
+    // and only a new object is worth serialising to compare.
+    const orderMayHaveChanged = !!nextOrder && typeof nextOrder === 'object' && (!before || (before.variables.order !== nextOrder && canonicalJson(before.variables.order) !== canonicalJson(nextOrder)));
     // The order as locked earlier in this session, else one round trip: lock it and count its open tickets
     // (its data only when it is compared).
     let order = this.orders.get(row.order_id!);
