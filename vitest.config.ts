@@ -18,7 +18,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],
-          testTimeout: 30_000,
+          // Browser tests wait on real refresh intervals; on a busy 2-core machine they need room.
+          testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',
         },

@@ -132,7 +132,7 @@ describe('ticket pages in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('refreshes the queue without losing the checked box, the typed search, or the row focus', async () => {
+  it('refreshes the queue without losing the checked box, the typed search, or the row focus', { timeout: 90_000 }, async () => {
     const orderIds = await Promise.all([post(withoutPhone('E2E-KEEP-1', 'Keep One')), post(withoutPhone('E2E-KEEP-2', 'Keep Two'))]);
     const [first, second] = await Promise.all(orderIds.map(ticketOf));
 
