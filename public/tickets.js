@@ -5,12 +5,14 @@
 //   a         assign the focused to me    x       select / unselect the focused
 //   /         search (console.js)
 //
-// The rows refresh themselves (htmx polling). Checked boxes survive a refresh because they are
-// hx-preserve'd by id; the focused row is remembered here by ticket id and marked again after a swap.
+// The rows refresh themselves (htmx polling), and a row's own actions swap just that row. The checked
+// boxes and the focused row are remembered here by ticket id and put back after every swap, whether a
+// whole-list refresh or one row, however the two interleave.
 (function () {
   'use strict';
 
   var focusedId = null;
+  var selected = Object.create(null);
 
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll('#ticket-rows tr[data-ticket-id]'));
@@ -33,6 +35,23 @@
     focusedId = row.getAttribute('data-ticket-id');
     row.focus({ preventScroll: !scroll });
     if (scroll && row.scrollIntoView) row.scrollIntoView({ block: 'nearest' });
+  }
+
+  function remember(box) {
+    if (box.checked) selected[box.value] = true;
+    else delete selected[box.value];
+  }
+
+  // After a swap: tick again what the operator had ticked, and forget tickets no longer on the page
+  // (a colleague closed them, or a filter hid them) so the count says what a bulk action would take.
+  function restoreSelection() {
+    var shown = Object.create(null);
+    boxes().forEach(function (b) {
+      shown[b.value] = true;
+      if (selected[b.value] && !b.disabled) b.checked = true;
+      else if (b.disabled) delete selected[b.value];
+    });
+    Object.keys(selected).forEach(function (id) { if (!shown[id]) delete selected[id]; });
   }
 
   function updateCount() {
@@ -77,6 +96,9 @@
         var assign = current && current.querySelector('[data-assign-me]');
         if (assign) {
           event.preventDefault();
+          // A refresh may have swapped this row in a moment ago: htmx wires new content only when it
+          // settles, and an unwired button would post the whole page. Wire it now (idempotent).
+          if (window.htmx) window.htmx.process(assign);
           assign.click();
         }
         break;
@@ -85,6 +107,7 @@
         if (box && !box.disabled) {
           event.preventDefault();
           box.checked = !box.checked;
+          remember(box);
           updateCount();
         }
         break;
@@ -102,14 +125,22 @@
   document.addEventListener('change', function (event) {
     var target = event.target;
     if (target && target.matches && target.matches('[data-select-all]')) {
-      boxes().forEach(function (b) { if (!b.disabled) b.checked = target.checked; });
+      boxes().forEach(function (b) { if (!b.disabled) { b.checked = target.checked; remember(b); } });
     }
+    if (target && target.matches && target.matches('#ticket-rows input[name="ids"]')) remember(target);
     if (target && target.matches && target.matches('[data-select-all], #ticket-rows input[name="ids"]')) updateCount();
+  });
+
+  // Put the ticks back as soon as new rows are in, before anyone can see or submit them unticked.
+  document.addEventListener('htmx:afterSwap', function () {
+    restoreSelection();
+    updateCount();
   });
 
   // After any swap (refresh, filter change, a row's assign): mark the focused row again, without taking
   // the focus from wherever the operator is typing, and recount the selection.
   document.addEventListener('htmx:afterSettle', function () {
+    restoreSelection();
     var row = rowById(focusedId);
     if (row) {
       row.classList.add('is-focused');
@@ -140,10 +171,16 @@
     var elt = event.detail && event.detail.elt;
     if (elt && elt.id === 'bulk-form' && event.detail.successful) {
       boxes().forEach(function (b) { b.checked = false; });
+      selected = Object.create(null);
       updateCount();
     }
   });
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', updateCount);
-  else updateCount();
+  // A box the browser ticked again on back/forward navigation counts as ticked.
+  function start() {
+    boxes().forEach(remember);
+    updateCount();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();

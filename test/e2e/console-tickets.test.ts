@@ -167,20 +167,24 @@ describe('ticket pages in Chromium', () => {
     expect(await search.inputValue()).toBe('E2E-KEEP  ');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('tickets-q');
 
-    // Keyboard: j focuses the first row, a assigns it to me, and the focus stays on it through refreshes.
-    // Both tickets fall due at the same minute, so which is on top is the server's order: read it.
-    const top = (await page.locator('#ticket-rows tr[data-ticket-id]').first().getAttribute('data-ticket-id'))!;
+    // Keyboard: j moves the row focus down to the checked ticket, a assigns it to me (that row alone is
+    // swapped, racing the list's own refresh), and both its tick and the focus stay through refreshes.
+    // Both tickets fall due at the same minute, so where the checked one sits is the server's order: read it.
+    const ids = await page.locator('#ticket-rows tr[data-ticket-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-ticket-id')));
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-ticket-id'));
     await page.locator('h1').click();
-    await page.keyboard.press('j');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-ticket-id'))).toBe(top);
+    for (let i = 0; i <= ids.indexOf(String(first)); i++) await page.keyboard.press('j');
+    await expect.poll(focused).toBe(String(first));
     await page.keyboard.press('a');
-    await expect.poll(() => page.locator(`#ticket-row-${top} td.assignee`).innerText(), { timeout: 10_000 }).toContain('me');
+    await expect.poll(() => page.locator(`#ticket-row-${first} td.assignee`).innerText(), { timeout: 10_000 }).toContain('me');
     expect(await box.isChecked()).toBe(true);
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('1 selected:');
     const refreshed = refreshes;
     await expect.poll(() => refreshes, { timeout: 15_000 }).toBeGreaterThan(refreshed);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-ticket-id'))).toBe(top);
+    expect(await box.isChecked()).toBe(true);
+    await expect.poll(focused).toBe(String(first));
     await page.keyboard.press('Enter');
-    await page.waitForURL(`**/tickets/${top}`);
+    await page.waitForURL(`**/tickets/${first}`);
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
