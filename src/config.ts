@@ -23,6 +23,11 @@ export interface Config {
   paymentTimeout: string;
   /** Orders at or above this grand total need a manual approval. */
   approvalThreshold: string;
+  /**
+   * Where a new order's lifecycle starts: `intake` runs its first step in the intake transaction (the
+   * answer already carries the resulting status); `worker` only queues the start for a worker.
+   */
+  lifecycleStart: 'intake' | 'worker';
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -30,6 +35,12 @@ function int(name: string, value: string | undefined, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -48,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codLimit: env.ORDO_COD_LIMIT || '5000.00',
     paymentTimeout: env.ORDO_PAYMENT_TIMEOUT || 'P3D',
     approvalThreshold: env.ORDO_APPROVAL_THRESHOLD || '10000.00',
+    lifecycleStart: oneOf('ORDO_LIFECYCLE_START', env.ORDO_LIFECYCLE_START, ['intake', 'worker'] as const, 'intake'),
   };
 }

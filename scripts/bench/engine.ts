@@ -4,7 +4,7 @@
  * Orders per second through the default lifecycle (processes/order-lifecycle.bpmn), durably, with full
  * history, and in the same run the two baselines it is judged against:
  *
- * 1. engine: N orders go in through the real intake use case (`receiveOrder` with the lifecycle hook, 8
+ * 1. engine: N orders go in through the real intake use case (`runtime.receive`, the intake behind POST /orders, 8
  *    callers at once, like HTTP requests) while the real worker loops (start → validations → the two
  *    service jobs with the default handlers) run in this process with Ordo's default settings. The clock
  *    runs from the first insert until every order has settled: released, or on hold with its ticket.
@@ -36,7 +36,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embed
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
-import { receiveOrder } from '../../src/runtime/orders.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
 import { runBpmnEngine } from './bpmn-engine-baseline.ts';
 import { expectedStatus, makeOrders, orderStream } from './orders.ts';
@@ -227,7 +226,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
           if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
         }
         startedAt.set(order.externalId, Date.now());
-        const result = await receiveOrder(database.db, order, 'bench', runtime.intakeHooks);
+        const result = await runtime.receive(order, 'bench');
         if (result.outcome !== 'created') throw new Error(`intake answered ${result.outcome} for ${order.externalId}`);
         runtime.nudge();
       }

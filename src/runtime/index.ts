@@ -10,9 +10,11 @@ import { templateError } from '../tickets/instructions.ts';
 import { QUEUES } from './boss.ts';
 import { deployDiagram, ModelCache, type DeployResult } from './definitions.ts';
 import { type RuntimeContext } from './instances.ts';
-import { DEFAULT_JOB_HANDLERS, type JobHandler } from './jobs/index.ts';
-import { enqueueLifecycleStart, type LifecycleSettings } from './lifecycle.ts';
-import type { IntakeHooks } from './orders.ts';
+import { DEFAULT_JOB_HANDLERS, runsInStepTransaction, type JobHandler } from './jobs/index.ts';
+import { enqueueLifecycleStart, startLifecyclesAtIntake, type LifecycleSettings } from './lifecycle.ts';
+import { IntakeBatcher } from './intake.ts';
+import type { IntakeHooks, IntakeResult } from './orders.ts';
+import type { Order } from '../orders/schema.ts';
 import { startWorkers, type WorkerOptions, type Workers } from './worker.ts';
 
 /**
@@ -25,6 +27,13 @@ export interface Runtime {
   validateOptions: ValidateOptions;
   jobHandlers: Readonly<Record<string, JobHandler>>;
   intakeHooks: IntakeHooks;
+  /**
+   * Receive an order (idempotent on channel + externalId) and start its lifecycle: concurrent calls share
+   * intake transactions (group commit, see intake.ts).
+   */
+  receive(order: Order, actor: string): Promise<IntakeResult>;
+  /** How intake has batched so far. */
+  intakeStats(): { batches: number; largest: number };
   deploy(xml: string | Uint8Array, actor: string, fileName?: string | null): Promise<DeployResult>;
   /** Deploy every processes/*.bpmn whose content changed since its last version. */
   deployDefaults(dir: string): Promise<Array<{ file: string; result: DeployResult }>>;
@@ -37,7 +46,7 @@ export interface RuntimeDeps {
   db: Db;
   boss: PgBoss;
   logger: Logger;
-  config: Pick<Config, 'codLimit' | 'paymentTimeout' | 'approvalThreshold'>;
+  config: Pick<Config, 'codLimit' | 'paymentTimeout' | 'approvalThreshold'> & Partial<Pick<Config, 'lifecycleStart'>>;
   jobHandlers?: Readonly<Record<string, JobHandler>>;
   clock?: () => Date;
   stepLimit?: number;
@@ -53,7 +62,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     logger: deps.logger,
     clock: deps.clock ?? (() => new Date()),
     stepLimit: deps.stepLimit,
+    inlineJobs: Object.fromEntries(Object.entries(jobHandlers).filter(([, h]) => runsInStepTransaction(h))),
   };
+  const startAtIntake = (deps.config.lifecycleStart ?? 'intake') === 'intake';
   const settings: LifecycleSettings = {
     paymentTimeout: deps.config.paymentTimeout,
     approvalThreshold: deps.config.approvalThreshold,
@@ -66,16 +77,32 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   };
   let workers: Workers | null = null;
 
+  let batcher: IntakeBatcher | null = null;
   const runtime: Runtime = {
     ctx,
     settings,
     validateOptions,
     jobHandlers,
     intakeHooks: {
-      afterCreate: async (trx, order) => {
-        await enqueueLifecycleStart(ctx, trx, order.id);
+      afterCreate: async (trx, orders) => {
+        const ids = orders.map((o) => o.id);
+        if (!startAtIntake) {
+          await enqueueLifecycleStart(ctx, trx, ...ids);
+          return;
+        }
+        const after = await startLifecyclesAtIntake(ctx, trx, ids, settings);
+        return orders.map((order, i) => {
+          const now = after[i];
+          if (!now) return order;
+          return { ...order, status: now.status, data: (now.data ?? order.data) as typeof order.data };
+        });
       },
     },
+    receive(order, actor) {
+      batcher ??= new IntakeBatcher(deps.db, runtime.intakeHooks, deps.logger);
+      return batcher.receive(order, actor);
+    },
+    intakeStats: () => ({ ...(batcher?.stats ?? { batches: 0, largest: 0 }) }),
     deploy: (xml, actor, fileName) => deployDiagram(deps.db, xml, { ...validateOptions, actor, fileName }),
     async deployDefaults(dir) {
       const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.bpmn')).sort();

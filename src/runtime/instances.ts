@@ -13,6 +13,7 @@ import type { Order } from '../orders/schema.ts';
 import { normalPriority, priorityRank, renderInstructions, renderTemplate } from '../tickets/instructions.ts';
 import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobData } from './boss.ts';
 import { latestDefinition, type ModelCache } from './definitions.ts';
+import type { JobHandler } from './jobs/index.ts';
 import { searchColumns } from './orders.ts';
 
 /**
@@ -30,6 +31,11 @@ export interface RuntimeContext {
   logger: Logger;
   clock: () => Date;
   stepLimit?: number;
+  /**
+   * Service-task handlers that run inside the step's transaction (jobs/index.ts `inStepTransaction`), by
+   * job name. Any other job goes to pg-boss.
+   */
+  inlineJobs?: Readonly<Record<string, JobHandler>>;
 }
 
 export interface StepOutcome {
@@ -101,6 +107,14 @@ export interface StartInput {
 const INSERT_CHUNK_ROWS = 1_000;
 
 /**
+ * In-transaction jobs one instance may run in one session: a diagram that loops through a service task
+ * without waiting anywhere else hands its jobs to pg-boss after this many, instead of never committing.
+ */
+const INLINE_JOBS_PER_INSTANCE = 20;
+
+type RunJobEffect = Extract<Effect, { type: 'runJob' }>;
+
+/**
  * The work of one transaction: a queue of (instance, event) pairs, because a step may start a child,
  * and a child's end is an event for its parent. A worker steps a whole batch of jobs in one session.
  *
@@ -127,11 +141,19 @@ export class StepSession {
   private readonly unwritten = new Map<string, 'insert' | 'update'>();
   /** Order changes not written yet: the new status, and the new data when a step changed the order. */
   private readonly orderPatches = new Map<string, { status?: OrderStatus; data?: Order }>();
+  /** Jobs this step reached whose handlers run in this transaction, run once the step is recorded. */
+  private readonly inlinePending: Array<{ row: ProcessInstanceRow; effect: RunJobEffect }> = [];
+  private readonly inlineRuns = new Map<string, number>();
   private readonly now: Date;
 
   constructor(
     private readonly ctx: RuntimeContext,
     private readonly trx: Tx,
+    /**
+     * `jobSavepoints: false` runs in-transaction jobs without a savepoint each: a throwing handler then
+     * fails the whole session, and the caller retries it with savepoints (intake does).
+     */
+    private readonly options: { jobSavepoints?: boolean } = {},
   ) {
     this.now = ctx.clock();
   }
@@ -183,6 +205,12 @@ export class StepSession {
     this.enqueue({ instanceId, event, actor });
     await this.drain();
     return this.outcomes.get(instanceId) ?? { instanceId, applied: false, status: 'active', effects: [] };
+  }
+
+  /** An order as this session last saw it (locked or changed here): its status and data. */
+  order(id: string): { status: OrderStatus; data?: unknown } | undefined {
+    const o = this.orders.get(id);
+    return o && { status: o.status, data: o.data };
   }
 
   /** Write what the session collected. Call before the transaction commits. */
@@ -340,6 +368,53 @@ export class StepSession {
     }
     for (const effect of result.effects) await this.applyEffect(model, row, result.state, effect, actor);
     if (row.order_id && !row.parent_id) await this.syncOrder(model, row, before, result, actor);
+    while (this.inlinePending.length > 0) await this.runInline(this.inlinePending.shift()!);
+  }
+
+  /**
+   * Run a job whose handler works in this transaction, in a savepoint: on success its completion is the
+   * instance's next event in this session; when it throws, its writes are rolled back and the job goes to
+   * pg-boss like any other (same idempotency key, so a later attempt finds no half-done effect).
+   */
+  private async runInline({ row, effect }: { row: ProcessInstanceRow; effect: RunJobEffect }) {
+    const handler = this.ctx.inlineJobs![effect.job]!;
+    const state = row.state as InstanceState;
+    const input = {
+      key: `${row.id}:${effect.elementId}`,
+      instanceId: row.id,
+      orderId: row.order_id,
+      elementId: effect.elementId,
+      variables: state.variables,
+      db: this.trx,
+      logger: this.ctx.logger.child({ job: effect.job }),
+    };
+    if (this.options.jobSavepoints === false) {
+      const output = await handler(input);
+      this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
+      return;
+    }
+    await sql`savepoint ordo_inline_job`.execute(this.trx);
+    try {
+      const output = await handler(input);
+      await sql`release savepoint ordo_inline_job`.execute(this.trx);
+      this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
+    } catch (err) {
+      await sql`rollback to savepoint ordo_inline_job`.execute(this.trx);
+      this.ctx.logger.warn({ job: effect.job, instanceId: row.id, error: (err as Error).message || String(err) }, 'service task failed in the step; handing it to pg-boss for its retries');
+      this.scheduleJob(row, effect);
+    }
+  }
+
+  private scheduleJob(row: ProcessInstanceRow, effect: RunJobEffect) {
+    this.jobs.push({
+      // The revision makes a re-run after a retried technical ticket a new job, while a replay of the same step dedupes.
+      id: deterministicJobId(row.id, effect.jobId, String(row.revision)),
+      name: QUEUES.service,
+      data: { instanceId: row.id, jobId: effect.jobId, job: effect.job, elementId: effect.elementId } satisfies ServiceJobData,
+      retryLimit: effect.retries,
+      retryDelay: Math.max(1, Math.round(effect.backoffMs / 1000)),
+      retryBackoff: true,
+    });
   }
 
   private async applyEffect(model: CompiledProcess, row: ProcessInstanceRow, state: InstanceState, effect: Effect, actor: string) {
@@ -389,17 +464,14 @@ export class StepSession {
           startAfter: new Date(effect.dueAt).toISOString(),
         });
         return;
-      case 'runJob':
-        this.jobs.push({
-          // The revision makes a re-run after a retried technical ticket a new job, while a replay of the same step dedupes.
-          id: deterministicJobId(row.id, effect.jobId, String(row.revision)),
-          name: QUEUES.service,
-          data: { instanceId: row.id, jobId: effect.jobId, job: effect.job, elementId: effect.elementId } satisfies ServiceJobData,
-          retryLimit: effect.retries,
-          retryDelay: Math.max(1, Math.round(effect.backoffMs / 1000)),
-          retryBackoff: true,
-        });
+      case 'runJob': {
+        const runs = this.inlineRuns.get(row.id) ?? 0;
+        if (this.ctx.inlineJobs?.[effect.job] && runs < INLINE_JOBS_PER_INSTANCE) {
+          this.inlineRuns.set(row.id, runs + 1);
+          this.inlinePending.push({ row, effect });
+        } else this.scheduleJob(row, effect);
         return;
+      }
       case 'cancelTimer':
       case 'cancelJob':
         // Left to run out: a timer or job whose wait is gone is a no-op when it arrives (the engine checks).

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Tx } from '../db/database.ts';
+import type { OrderStatus } from '../db/tables/orders.table.ts';
 import { QUEUES, bossDb, deterministicJobId, type StartJobData } from './boss.ts';
 import { latestDefinition } from './definitions.ts';
 import { StepSession, type RuntimeContext, type StepOutcome } from './instances.ts';
@@ -14,8 +16,41 @@ export interface LifecycleSettings {
 }
 
 /** Queue the start of an order's lifecycle inside the intake transaction: the order and its start job commit together. */
-export async function enqueueLifecycleStart(ctx: Pick<RuntimeContext, 'boss'>, trx: Tx, orderId: string): Promise<void> {
-  await ctx.boss.insert([{ id: deterministicJobId('start', orderId), name: QUEUES.start, data: { orderId } satisfies StartJobData }], { db: bossDb(trx) });
+export async function enqueueLifecycleStart(ctx: Pick<RuntimeContext, 'boss'>, trx: Tx, ...orderIds: string[]): Promise<void> {
+  await ctx.boss.insert(orderIds.map((orderId) => ({ id: deterministicJobId('start', orderId), name: QUEUES.start, data: { orderId } satisfies StartJobData })), { db: bossDb(trx) });
+}
+
+/**
+ * Start new orders' lifecycles inside their intake transaction, so each order, its instance and
+ * everything its first step did commit together, and the caller's answer already says where the order
+ * stands (`on_hold` with its ticket, `released`, ...). In a savepoint, twice at most: first with the
+ * in-transaction jobs run without savepoints of their own (a round trip each saved), then, if anything
+ * failed, with a savepoint per job (a failing job goes to pg-boss); when even that fails (no lifecycle
+ * deployed, an unexpected error), the starts are queued as pg-boss jobs and the intake still succeeds.
+ * Returns each order's status and data after the step, or null where the start was queued.
+ */
+export async function startLifecyclesAtIntake(
+  ctx: RuntimeContext,
+  trx: Tx,
+  orderIds: readonly string[],
+  settings: LifecycleSettings,
+): Promise<Array<{ status: OrderStatus; data?: unknown } | null>> {
+  await sql`savepoint ordo_intake_start`.execute(trx);
+  for (const jobSavepoints of [false, true]) {
+    try {
+      const session = new StepSession(ctx, trx, { jobSavepoints });
+      await startOrderLifecycles(session, orderIds, settings);
+      await session.flush();
+      await sql`release savepoint ordo_intake_start`.execute(trx);
+      return orderIds.map((id) => session.order(id) ?? null);
+    } catch (err) {
+      await sql`rollback to savepoint ordo_intake_start`.execute(trx);
+      ctx.logger.warn({ orders: orderIds.length, err: (err as Error).message, jobSavepoints }, 'lifecycle could not start at intake');
+    }
+  }
+  await sql`release savepoint ordo_intake_start`.execute(trx);
+  await enqueueLifecycleStart(ctx, trx, ...orderIds);
+  return orderIds.map(() => null);
 }
 
 /**

@@ -29,10 +29,11 @@ export type IntakeResult =
 
 export interface IntakeHooks {
   /**
-   * Runs inside the intake transaction right after the order row exists (starts its lifecycle). A hook
-   * that changes the order row returns the order as it now is; otherwise the inserted row is answered.
+   * Runs inside the intake transaction right after the new orders' rows exist (starts their lifecycles).
+   * A hook that changes order rows returns the orders as they now are, in the same order; otherwise the
+   * inserted rows are answered.
    */
-  afterCreate?: (trx: Tx, order: OrderRecord) => Promise<OrderRecord | void>;
+  afterCreate?: (trx: Tx, orders: OrderRecord[]) => Promise<OrderRecord[] | void>;
 }
 
 export function toOrderRecord(row: OrderRow): OrderRecord {
@@ -74,46 +75,86 @@ export function searchColumns(order: Order) {
  * and one lifecycle start ever exist.
  */
 export async function receiveOrder(db: Db, order: Order, actor: string, hooks: IntakeHooks = {}): Promise<IntakeResult> {
-  const hash = bodyHash(order);
+  const [result] = await receiveOrders(db, [{ order, actor }], hooks);
+  return result!;
+}
+
+export interface IntakeItem {
+  order: Order;
+  actor: string;
+}
+
+/**
+ * Several orders in one transaction (the intake batcher's group commit), with the same answers as one
+ * `receiveOrder` each, in the same order: the new orders and their "received" events in one statement,
+ * the existing ones (sent before, or twice in this batch) in one more, the hook once for all new ones.
+ */
+export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks: IntakeHooks = {}): Promise<IntakeResult[]> {
+  const hashes = items.map((i) => bodyHash(i.order));
+  const key = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
   return db.transaction().execute(async (trx) => {
-    // The order and its "received" event in one statement (intake is a hot path: one round trip less).
-    const inserted = await trx
-      .with('o', (db) =>
-        db
-          .insertInto('orders')
-          .values({
-            channel: order.channel,
-            external_id: order.externalId,
-            data: JSON.stringify(order),
-            body_hash: hash,
-            ...searchColumns(order),
-          })
-          .onConflict((oc) => oc.columns(['channel', 'external_id']).doNothing())
-          .returningAll(),
+    // The first of each key is inserted; a later one in the same batch is answered like a resend.
+    const firsts = new Map<string, number>();
+    items.forEach((i, n) => {
+      const k = key(i.order.channel, i.order.externalId);
+      if (!firsts.has(k)) firsts.set(k, n);
+    });
+    const rows = [...firsts.values()].map((n) => {
+      const { order, actor } = items[n]!;
+      const columns = searchColumns(order);
+      return { n, channel: order.channel, external_id: order.externalId, data: order, body_hash: hashes[n], actor, ...columns, placed_at: columns.placed_at?.toISOString() ?? null };
+    });
+    // One statement, in the batch's order (ids and created_at follow it): the orders, and for each one
+    // actually inserted its "received" event. A key that exists already is skipped (ON CONFLICT waits for
+    // a concurrent insert of the same key to commit or roll back first).
+    const { rows: inserted } = await sql<OrderRow>`
+      with v as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
+          n int, channel text, external_id text, data jsonb, body_hash text, actor text, customer_name text,
+          customer_email text, country text, currency text, grand_total_minor bigint, placed_at timestamptz)
+      ),
+      o as (
+        insert into orders (channel, external_id, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
+        select channel, external_id, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at from v order by n
+        on conflict (channel, external_id) do nothing
+        returning *
+      ),
+      e as (
+        insert into order_events (order_id, actor, kind, data)
+        select o.id, v.actor, 'received', jsonb_build_object('channel', o.channel)
+        from o join v on v.channel = o.channel and v.external_id = o.external_id
       )
-      .with('e', (db) =>
-        db
-          .insertInto('order_events')
-          .columns(['order_id', 'actor', 'kind', 'data'])
-          .expression((eb) =>
-            eb.selectFrom('o').select((s) => ['o.id', s.val(actor).as('actor'), s.val('received').as('kind'), sql<string>`${JSON.stringify({ channel: order.channel })}::jsonb`.as('data')]),
-          ),
-      )
-      .selectFrom('o')
-      .selectAll()
-      .executeTakeFirst();
-    if (inserted) {
-      const record = toOrderRecord(inserted as OrderRow);
-      const changed = await hooks.afterCreate?.(trx, record);
-      return { outcome: 'created', order: changed ?? record };
+      select * from o`.execute(trx);
+    const created = new Map(inserted.map((r) => [key(r.channel, r.external_id), toOrderRecord(r)]));
+    const results = new Array<IntakeResult>(items.length);
+    if (created.size > 0) {
+      const news = [...created.values()];
+      const changed = await hooks.afterCreate?.(trx, news);
+      if (changed) news.forEach((o, i) => created.set(key(o.channel, o.externalId), changed[i] ?? o));
     }
-    const existing = await trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('channel', '=', order.channel)
-      .where('external_id', '=', order.externalId)
-      .executeTakeFirstOrThrow();
-    return { outcome: existing.body_hash === hash ? 'existing' : 'conflict', order: toOrderRecord(existing) };
+    const missing: IntakeItem[] = [];
+    items.forEach((item, n) => {
+      const k = key(item.order.channel, item.order.externalId);
+      const order = created.get(k);
+      if (order && firsts.get(k) === n) results[n] = { outcome: 'created', order };
+      else missing.push(item);
+    });
+    if (missing.length > 0) {
+      const existing = await trx
+        .selectFrom('orders')
+        .selectAll()
+        .where((eb) => eb.or(missing.map((i) => eb.and([eb('channel', '=', i.order.channel), eb('external_id', '=', i.order.externalId)]))))
+        .execute();
+      const byKey = new Map(existing.map((r) => [key(r.channel, r.external_id), r]));
+      items.forEach((item, n) => {
+        if (results[n]) return;
+        const row = byKey.get(key(item.order.channel, item.order.externalId));
+        if (!row) throw new Error(`order ${item.order.externalId} from ${item.order.channel} was neither inserted nor found`);
+        const order = created.get(key(row.channel, row.external_id)) ?? toOrderRecord(row);
+        results[n] = { outcome: row.body_hash === hashes[n] ? 'existing' : 'conflict', order };
+      });
+    }
+    return results;
   });
 }
 

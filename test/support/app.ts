@@ -58,7 +58,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     return (await issueToken(database.db, user.id, 'test')).token;
   };
   const token = await tokenFor('admin');
-  return {
+  const testApp: TestApp = {
     app,
     database,
     config,
@@ -72,9 +72,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     tokenFor,
     async close() {
       await app.close();
-      await workers?.stop();
+      // A test may start the workers later (testApp.workers = runtime.startWorkers(...)).
+      await testApp.workers?.stop();
       await boss.stop({ graceful: false, wait: true, timeout: 5_000 });
       await database.drop();
     },
   };
+  return testApp;
 }

@@ -21,6 +21,24 @@ export interface JobInput {
 /** Output variables merged into the instance; throw to fail (pg-boss retries with the diagram's backoff). */
 export type JobHandler = (input: JobInput) => Promise<Record<string, unknown> | void>;
 
+const IN_STEP_TRANSACTION = Symbol('ordo.jobInStepTransaction');
+
+/**
+ * Mark a handler that only writes to Ordo's own database through `input.db` and calls nothing outside.
+ * Such a handler runs inside the transaction of the step that reached its service task (in a savepoint),
+ * so its effect and the instance moving on commit together: exactly once, with no job round trip. When it
+ * throws, the savepoint is rolled back and the job goes to pg-boss as any other, with the diagram's
+ * retries and backoff. Handlers that call other systems (HTTP, e-mail) must not be marked: they run as
+ * pg-boss jobs, outside any transaction.
+ */
+export function inStepTransaction(handler: JobHandler): JobHandler {
+  return Object.assign(handler, { [IN_STEP_TRANSACTION]: true });
+}
+
+export function runsInStepTransaction(handler: JobHandler | undefined): boolean {
+  return !!handler && (handler as unknown as Record<symbol, unknown>)[IN_STEP_TRANSACTION] === true;
+}
+
 async function recordOnce(input: JobInput, job: string, data: Record<string, unknown>): Promise<{ first: boolean; data: Record<string, unknown> }> {
   const inserted = await input.db
     .insertInto('job_effects')
@@ -34,24 +52,24 @@ async function recordOnce(input: JobInput, job: string, data: Record<string, unk
 }
 
 /** Reserve the order's lines in stock. Local bookkeeping for now; the code path is the real one. */
-const reserveStock: JobHandler = async (input) => {
+const reserveStock: JobHandler = inStepTransaction(async (input) => {
   const order = input.variables.order as Order | undefined;
   if (!order?.lines?.length) throw new Error('The order has no lines to reserve.');
   const reservation = { reservationId: `RES-${input.key.slice(0, 12)}`, lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
   const { first, data } = await recordOnce(input, 'reserve-stock', reservation);
   input.logger.info({ orderId: input.orderId, reservation: data.reservationId, repeated: !first }, 'stock reserved');
   return { stockReservation: data };
-};
+});
 
 /** Hand the order to fulfilment (the warehouse or 3PL). */
-const handOverToFulfilment: JobHandler = async (input) => {
+const handOverToFulfilment: JobHandler = inStepTransaction(async (input) => {
   const order = input.variables.order as Order | undefined;
   if (!order) throw new Error('No order to hand over.');
   const handover = { handoverId: `FUL-${input.key.slice(0, 12)}`, externalId: order.externalId, method: order.delivery?.method ?? null };
   const { first, data } = await recordOnce(input, 'hand-over-to-fulfilment', handover);
   input.logger.info({ orderId: input.orderId, handover: data.handoverId, repeated: !first }, 'order handed over to fulfilment');
   return { fulfilment: data };
-};
+});
 
 export const DEFAULT_JOB_HANDLERS: Readonly<Record<string, JobHandler>> = Object.freeze({
   'reserve-stock': reserveStock,

@@ -75,7 +75,8 @@ beforeAll(async () => {
   boss = await createBoss(database.url, logger, { max: 3, supervise: false });
   // Jobs copy the queue's expiry when inserted, so this comes before any order is posted.
   for (const queue of [QUEUES.start, QUEUES.timer, QUEUES.service]) await boss.updateQueue(queue, { name: queue, expireInSeconds: TEST_EXPIRE_S, retryDelay: 1 });
-  runtime = createRuntime({ db: database.db, boss, logger, config: loadConfig({}) });
+  // Intake only queues the starts here: the child worker, killed mid-batch, is what runs them.
+  runtime = createRuntime({ db: database.db, boss, logger, config: loadConfig({ ORDO_LIFECYCLE_START: 'worker' }) });
   await runtime.deployDefaults(path.join(ROOT, 'processes'));
 });
 

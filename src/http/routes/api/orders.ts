@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OrderSchema } from '../../../orders/schema.ts';
 import { Type } from '@sinclair/typebox';
 import { runAllChecks } from '../../../orders/checks/index.ts';
-import { getOrder, listOrders, receiveOrder, InvalidCursorError } from '../../../runtime/orders.ts';
+import { getOrder, listOrders, InvalidCursorError } from '../../../runtime/orders.ts';
 import { cancelOrder, patchOrder } from '../../../runtime/tickets.ts';
 import { lifecycleOf, ticketsForOrder } from '../../../runtime/views.ts';
 import { MergePatchSchema, TicketViewSchema } from '../../schemas/tickets.ts';
@@ -29,7 +29,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     },
     async (request, reply) => {
       const order = request.body;
-      const result = await receiveOrder(db, order, `user:${request.principal!.email}`, deps.runtime.intakeHooks);
+      const result = await deps.runtime.receive(order, `user:${request.principal!.email}`);
       if (result.outcome === 'created') deps.runtime.nudge();
       metrics.ordersReceived.inc({ channel: order.channel, outcome: result.outcome });
       if (result.outcome === 'conflict') {

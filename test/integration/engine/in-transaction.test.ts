@@ -1,0 +1,123 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QUEUES } from '../../../src/runtime/boss.ts';
+import { DEFAULT_JOB_HANDLERS, inStepTransaction, type JobHandler } from '../../../src/runtime/jobs/index.ts';
+import { createTestApp, type TestApp } from '../../support/app.ts';
+import { validOrder } from '../../fixtures/orders.ts';
+import { eventually } from './helpers.ts';
+
+/**
+ * Where the lifecycle runs: a new order's first step runs in its intake transaction, and service tasks
+ * whose handlers only write Ordo's own tables run in the step's transaction. Everything else still goes
+ * through pg-boss: a start that cannot run at intake, a handler that throws, a handler that calls out.
+ */
+let t: TestApp | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+});
+
+const auth = () => ({ authorization: `Bearer ${t!.token}` });
+let n = 0;
+const nextId = () => `INTX-${++n}-${Date.now()}`;
+
+async function queued(name: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select count(*)::text as n from pgboss.job where name = ${name}`.execute(t!.database.db);
+  return Number(rows[0]!.n);
+}
+
+describe('a new order at intake', () => {
+  it('answers with where the lifecycle took it, having run it to the hand-over in the same transaction, with no job queued', async () => {
+    t = await createTestApp({ deployDefaults: true });
+    const clean = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+    expect(clean.status).toBe(201);
+    expect(clean.body.status).toBe('released');
+    const broken = validOrder({ externalId: nextId() });
+    broken.customer.phone = null;
+    const held = await t.http.post('/api/v1/orders').set(auth()).send(broken);
+    expect(held.status).toBe(201);
+    expect(held.body.status).toBe('on_hold');
+
+    // No worker runs in this test: all of it happened inside the two POSTs.
+    const effects = await t.database.db.selectFrom('job_effects').select('job').where('order_id', '=', clean.body.id).orderBy('job').execute();
+    expect(effects.map((e) => e.job)).toEqual(['hand-over-to-fulfilment', 'reserve-stock']);
+    const ticket = await t.database.db.selectFrom('tickets').select(['codes', 'status']).where('order_id', '=', held.body.id).executeTakeFirstOrThrow();
+    expect(ticket).toEqual({ codes: ['PHONE_MISSING'], status: 'open' });
+    expect(await queued(QUEUES.start)).toBe(0);
+    expect(await queued(QUEUES.service)).toBe(0);
+
+    // The same history as a worker would have written, service tasks included.
+    const entered = await t.database.db
+      .selectFrom('instance_history')
+      .innerJoin('process_instances', 'process_instances.id', 'instance_history.instance_id')
+      .select('instance_history.element_id')
+      .where('process_instances.order_id', '=', clean.body.id)
+      .where('instance_history.event', '=', 'entered')
+      .execute();
+    expect(entered.map((h) => h.element_id)).toEqual(expect.arrayContaining(['Task_ValidateAddress', 'Task_ReserveStock', 'Task_HandOver']));
+    const statuses = await t.database.db.selectFrom('order_events').select('data').where('order_id', '=', clean.body.id).where('kind', '=', 'status').orderBy('id').execute();
+    expect(statuses.map((s) => s.data)).toEqual([{ from: 'received', to: 'in_progress' }, { from: 'in_progress', to: 'released' }]);
+  });
+
+  it('queues the start for a worker when no lifecycle is deployed yet, keeping the order and nothing half-written', async () => {
+    t = await createTestApp({ deployDefaults: false });
+    const res = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('received');
+    expect(await queued(QUEUES.start)).toBe(1);
+    const instances = await t.database.db.selectFrom('process_instances').select('id').execute();
+    expect(instances).toEqual([]);
+  });
+
+  it('only queues the start with ORDO_LIFECYCLE_START=worker, and a worker then runs it', async () => {
+    t = await createTestApp({ deployDefaults: true, workers: true, config: { lifecycleStart: 'worker' } });
+    const res = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+    expect(res.body.status).toBe('received');
+    await eventually(async () => (await t!.http.get(`/api/v1/orders/${res.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
+  });
+});
+
+describe('a service task whose handler works in the step transaction', () => {
+  it('hands the job to pg-boss when the handler throws, with its writes rolled back, and the retry completes it', async () => {
+    let calls = 0;
+    const flaky: JobHandler = inStepTransaction(async (input) => {
+      calls++;
+      // Written, then thrown: the savepoint must take the row back with it.
+      await input.db.insertInto('job_effects').values({ key: `probe:${input.key}:${calls}`, job: 'probe', order_id: input.orderId, instance_id: input.instanceId, data: '{}' }).execute();
+      // Intake tries the start twice (its second pass gives each job a savepoint): fail both.
+      if (calls <= 2) throw new Error('stock service busy');
+      return DEFAULT_JOB_HANDLERS['reserve-stock']!(input);
+    });
+    t = await createTestApp({ deployDefaults: true, runtime: { jobHandlers: { ...DEFAULT_JOB_HANDLERS, 'reserve-stock': flaky } } });
+    const res = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('in_progress');
+    expect(await queued(QUEUES.service)).toBe(1);
+    const probes = await t.database.db.selectFrom('job_effects').select('key').where('job', '=', 'probe').execute();
+    expect(probes).toEqual([]);
+
+    // The worker picks the job up and runs the same handler (outside the step now): the order moves on.
+    t.workers = t.runtime.startWorkers({ idleMs: 50 });
+    await eventually(async () => (await t!.http.get(`/api/v1/orders/${res.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
+    expect(calls).toBe(3);
+    const effects = await t.database.db.selectFrom('job_effects').select('job').where('order_id', '=', res.body.id).where('job', '!=', 'probe').orderBy('job').execute();
+    expect(effects.map((e) => e.job)).toEqual(['hand-over-to-fulfilment', 'reserve-stock']);
+  });
+
+  it('runs a handler that is not marked as a pg-boss job, outside the transaction', async () => {
+    let calls = 0;
+    const outside: JobHandler = async (input) => {
+      calls++;
+      return DEFAULT_JOB_HANDLERS['hand-over-to-fulfilment']!(input);
+    };
+    t = await createTestApp({ deployDefaults: true, runtime: { jobHandlers: { ...DEFAULT_JOB_HANDLERS, 'hand-over-to-fulfilment': outside } } });
+    const res = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+    // Stock was reserved in the intake transaction; the hand-over waits for a worker.
+    expect(res.body.status).toBe('in_progress');
+    expect(calls).toBe(0);
+    expect(await queued(QUEUES.service)).toBe(1);
+    t.workers = t.runtime.startWorkers({ idleMs: 50 });
+    await eventually(async () => (await t!.http.get(`/api/v1/orders/${res.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
+    expect(calls).toBe(1);
+  });
+});
