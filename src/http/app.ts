@@ -47,7 +47,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // Only a proxy may say who the client is (the login limit per address, the logs): see ORDO_TRUST_PROXY.
+    trustProxy: deps.config.trustProxy,
     requestIdHeader: 'x-request-id',
     // secure-json-parse: refuse prototype-pollution keys outright rather than strip them silently.
     onProtoPoisoning: 'error',
