@@ -25,7 +25,8 @@ import {
  *
  * A route the app has and the matrix does not list fails the first test, so a new route cannot ship
  * without someone deciding who may call it. Refusals are checked twice, with the real body and with
- * none (a refusal must not depend on what was sent), and must leave every table as it was.
+ * none (a refusal must not depend on what was sent), and must leave every table as it was; an
+ * administrator's session opens no API route and an administrator's API token no console page.
  */
 
 /** Reaches the handler: never 401 or 403, never refused by the schema (400, 413, 415), never 5xx, never sent to the login form. */
@@ -230,6 +231,11 @@ describe.each(MATRIX.map((row) => ({ key: routeKey(row[0], row[1]), row })))('$k
       if (refused) {
         // Refused before the body is looked at: the same answer without one.
         if (unsafe) expectOutcome(expected[principal], method, url, await send(t, method, req, who, { bare: true }), `${what} (no body)`);
+        // The API knows no sessions and the console no bearer tokens: an administrator's are worth nothing on the other side.
+        if (expected[principal] === LOGIN) {
+          const other: Credentials = isApi(url) ? { cookie: browsers.admin.cookie, csrf: browsers.admin.csrf } : { bearer: tokens.admin };
+          expectOutcome(LOGIN, method, url, await send(t, method, req, other), `${what} (with an administrator's ${isApi(url) ? 'session' : 'API token'})`);
+        }
         // htmx has its own way to the login form.
         if (expected[principal] === LOGIN && !isApi(url)) {
           const res = await send(t, method, req, { ...who, htmx: true });

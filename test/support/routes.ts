@@ -205,7 +205,8 @@ export function send(t: TestApp, method: string, req: RouteRequest, who: Credent
 
 // ── what no answer may contain ─────────────────────────────────────────────────
 
-const STACK_TRACE = /\n\s+at \S|\bat .+[(\s](?:file:\/\/)?\/?[\w./-]+\.(?:ts|js|mjs|cjs):\d+/;
+/** A frame of a V8 stack trace (`    at fn (file:///…/x.ts:1:2)`, `    at node:internal/…`), or an error followed by one. */
+const STACK_TRACE = /^\s*at (?:async )?(?:\S+ \()?(?:file:\/\/|node:|\/)\S*:\d+(?::\d+)?\)?\s*$|\w*Error\b.*\n\s+at \S|\bat .+[(\s](?:file:\/\/)?\/?[\w./-]+\.(?:ts|js|mjs|cjs):\d+/m;
 const SQL_TEXT = /\bselect\s.+\sfrom\s|\binsert into\b|\bupdate\s+"?\w+"?\s+set\b|\bdelete from\b|syntax error at or near|\bviolates\b|\brelation "|\bcolumn "/i;
 const INTERNAL_PATH = /node_modules|\/work\/|\/src\/(?:http|runtime|engine|orders|db)\/|file:\/\//;
 
