@@ -16,6 +16,11 @@ export interface Config {
   bootstrapToken: string | null;
   /** Cookies get the Secure flag unless explicitly turned off for plain-HTTP local use. */
   secureCookies: boolean;
+  /**
+   * Which peers may tell the client's address in X-Forwarded-For (fastify's trustProxy): addresses,
+   * CIDRs or proxy-addr's names, `true` for anyone, `false` for no one.
+   */
+  trustProxy: string | boolean;
   workerConcurrency: number;
   /** Cash on delivery above this amount (in the order's currency) raises COD_NOT_ALLOWED. */
   codLimit: string;
@@ -28,6 +33,16 @@ export interface Config {
    * answer already carries the resulting status); `worker` only queues the start for a worker.
    */
   lifecycleStart: 'intake' | 'worker';
+}
+
+/** Reverse proxies on this machine or a private network; a client from the internet cannot pick its address. */
+export const DEFAULT_TRUSTED_PROXIES = 'loopback,linklocal,uniquelocal';
+
+function trustProxy(value: string | undefined): string | boolean {
+  if (value === undefined || value.trim() === '') return DEFAULT_TRUSTED_PROXIES;
+  if (value === 'all') return true;
+  if (value === 'none') return false;
+  return value;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -55,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: env.ORDO_ADMIN_PASSWORD || null,
     bootstrapToken: env.ORDO_BOOTSTRAP_TOKEN || null,
     secureCookies: env.ORDO_INSECURE_COOKIES !== '1',
+    trustProxy: trustProxy(env.ORDO_TRUST_PROXY),
     workerConcurrency: int('WORKER_CONCURRENCY', env.WORKER_CONCURRENCY, 4),
     codLimit: env.ORDO_COD_LIMIT || '5000.00',
     paymentTimeout: env.ORDO_PAYMENT_TIMEOUT || 'P3D',

@@ -29,12 +29,26 @@ export interface AppDeps {
 /** Bodies larger than this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** One route as fastify registered it (HEAD twins of GET routes included). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the app, in the order it was added: the access tests hold each one against their matrix. */
+    readonly registeredRoutes: readonly RegisteredRoute[];
+  }
+}
+
 /** The whole HTTP side as one fastify instance; server.ts only listens, tests inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // Only a proxy may say who the client is (the login limit per address, the logs): see ORDO_TRUST_PROXY.
+    trustProxy: deps.config.trustProxy,
     requestIdHeader: 'x-request-id',
     // secure-json-parse: refuse prototype-pollution keys outright rather than strip them silently.
     onProtoPoisoning: 'error',
@@ -46,6 +60,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       (reply as FastifyReply).status(body.status).type('application/problem+json').send(body);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // The first hook of all, so no route of any plugin escapes it: a route nobody listed cannot ship unchecked.
+  const registeredRoutes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
+  });
+  app.decorate('registeredRoutes', { getter: () => registeredRoutes });
 
   app.setValidatorCompiler(validatorCompiler);
 

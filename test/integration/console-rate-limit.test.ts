@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_MAX_FAILURES_PER_EMAIL, LOGIN_MAX_FAILURES_PER_IP } from '../../src/runtime/sessions.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { createConsoleUser, setCookieLine, submitLogin } from '../support/console.ts';
+import { createConsoleUser, hiddenCsrf, setCookieLine, submitLogin } from '../support/console.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -51,5 +51,28 @@ describe('login rate limit', () => {
     expect(burst.filter((r) => r.status === 429)).toHaveLength(25 - LOGIN_MAX_FAILURES_PER_EMAIL);
     const recorded = await t.database.db.selectFrom('login_attempts').select('id').where('email', '=', user.email).execute();
     expect(recorded).toHaveLength(LOGIN_MAX_FAILURES_PER_EMAIL);
+  });
+
+  it('does not let a client that is no proxy choose its address with X-Forwarded-For', async () => {
+    // A client connecting straight from the internet, as to `npm start` on a public port.
+    const remoteAddress = '198.51.100.77';
+    const login = async (email: string, password: string, forged: string) => {
+      const form = await t.app.inject({ method: 'GET', url: '/login', remoteAddress });
+      const token = /ordo_login_csrf=([^;]+)/.exec(String(form.headers['set-cookie']))![1];
+      return t.app.inject({
+        method: 'POST',
+        url: '/login',
+        remoteAddress,
+        headers: { cookie: `ordo_login_csrf=${token}`, 'x-forwarded-for': forged, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email, password, _csrf: hiddenCsrf(form.body)! }).toString(),
+      });
+    };
+    for (let i = 0; i < LOGIN_MAX_FAILURES_PER_IP; i++) {
+      expect((await login(`spoof-${i}@test.local`, 'password guess', `192.0.2.${i + 1}`)).statusCode).toBe(401);
+    }
+    const recorded = await t.database.db.selectFrom('login_attempts').select('ip').where('email', 'like', 'spoof-%').distinct().execute();
+    expect(recorded).toEqual([{ ip: remoteAddress }]);
+    const user = await createConsoleUser(t, 'operator');
+    expect((await login(user.email, user.password, '192.0.2.250')).statusCode).toBe(429);
   });
 });

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../../db/database.ts';
 import type { Role } from '../../db/tables/users.table.ts';
@@ -61,8 +61,12 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler refusing callers whose role lacks the permission. */
-export function requirePermission(permission: Permission): preHandlerHookHandler {
+/**
+ * An onRequest hook refusing callers whose role lacks the permission. It runs after authentication
+ * (the API's bearer token, the console's session) and before the body is read: a role that may not gets
+ * 403 whatever it sent, never a 400 describing the shape the route expects.
+ */
+export function requirePermission(permission: Permission): onRequestHookHandler {
   return async (request) => {
     if (!request.principal) throw new HttpProblem('UNAUTHENTICATED');
     if (!can(request.principal, permission)) {

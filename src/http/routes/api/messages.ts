@@ -33,7 +33,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.post(
     '/messages',
     {
-      preHandler: requirePermission('messages:send'),
+      onRequest: requirePermission('messages:send'),
       schema: { tags: ['messages'], summary: 'Correlate a message by name and business key', body: MessageBody, response: { 200: MessageAnswer, ...problemResponses } },
     },
     async (request) => {
@@ -47,7 +47,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.post(
     '/orders/:id/messages',
     {
-      preHandler: requirePermission('messages:send'),
+      onRequest: requirePermission('messages:send'),
       schema: { tags: ['orders'], summary: "Send a message to an order's lifecycle (payment-confirmed, order-cancelled, ...)", params: IdParams, body: OrderMessageBody, response: { 200: MessageAnswer, ...problemResponses } },
     },
     async (request) => {

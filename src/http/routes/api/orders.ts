@@ -19,7 +19,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   app.post(
     '/orders',
     {
-      preHandler: requirePermission('orders:write'),
+      onRequest: requirePermission('orders:write'),
       schema: {
         tags: ['orders'],
         summary: 'Receive an order from a sales channel (idempotent on channel + externalId)',
@@ -46,7 +46,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   app.get(
     '/orders',
     {
-      preHandler: requirePermission('orders:read'),
+      onRequest: requirePermission('orders:read'),
       schema: { tags: ['orders'], summary: 'List orders, newest first (keyset pagination)', querystring: OrderListQuery, response: { 200: paged(OrderSummarySchema), ...problemResponses } },
     },
     async (request) => {
@@ -69,7 +69,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   app.get(
     '/orders/:id',
     {
-      preHandler: requirePermission('orders:read'),
+      onRequest: requirePermission('orders:read'),
       schema: { tags: ['orders'], summary: 'One order with its status, open tickets and active steps', params: IdParams, response: { 200: OrderViewSchema, ...problemResponses } },
     },
     async (request) => {
@@ -87,7 +87,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   app.patch(
     '/orders/:id',
     {
-      preHandler: requirePermission('orders:fix'),
+      onRequest: requirePermission('orders:fix'),
       schema: {
         tags: ['orders'],
         summary: 'Fix an order with a JSON merge patch (RFC 7396); open validation tickets re-run at once',
@@ -108,7 +108,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   app.post(
     '/orders/:id/cancel',
     {
-      preHandler: requirePermission('orders:fix'),
+      onRequest: requirePermission('orders:fix'),
       schema: {
         tags: ['orders'],
         summary: 'Cancel an order: its lifecycle ends and its open tickets are cancelled',
@@ -126,7 +126,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   app.post(
     '/orders/validate',
     {
-      preHandler: requirePermission('orders:read'),
+      onRequest: requirePermission('orders:read'),
       schema: {
         tags: ['orders'],
         summary: 'Run every built-in check on an order body; nothing is stored (for checkout pages)',

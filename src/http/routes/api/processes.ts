@@ -62,14 +62,14 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: BPMN_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
   }
 
-  app.get('/processes', { preHandler: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'Every process key with its versions' } }, async () => ({
+  app.get('/processes', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'Every process key with its versions' } }, async () => ({
     items: await listProcesses(db),
   }));
 
   app.post(
     '/processes',
     {
-      preHandler: requirePermission('processes:deploy'),
+      onRequest: requirePermission('processes:deploy'),
       bodyLimit: BPMN_BODY_LIMIT_BYTES,
       schema: {
         tags: ['processes'],
@@ -101,7 +101,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.post(
     '/processes/:key/what-if',
     {
-      preHandler: requirePermission('processes:deploy'),
+      onRequest: requirePermission('processes:deploy'),
       bodyLimit: BPMN_BODY_LIMIT_BYTES,
       schema: {
         tags: ['processes'],
@@ -128,7 +128,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.get(
     '/processes/:key/versions/:version',
     {
-      preHandler: requirePermission('processes:read'),
+      onRequest: requirePermission('processes:read'),
       schema: { tags: ['processes'], summary: 'One version: its XML and per-element statistics', params: Type.Object({ key: Type.String({ maxLength: 200 }), version: Type.Integer({ minimum: 1 }) }) },
     },
     async (request) => {
@@ -150,7 +150,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.post(
     '/processes/:key/instances',
     {
-      preHandler: requirePermission('instances:start'),
+      onRequest: requirePermission('instances:start'),
       schema: {
         tags: ['processes'],
         summary: 'Start an instance of the latest version with variables',
@@ -174,13 +174,13 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     },
   );
 
-  app.get('/instances/:id', { preHandler: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'An instance: state, where it waits, variables, history', params: IdParams, response: { 200: InstanceViewSchema, ...problemResponses } } }, async (request) => {
+  app.get('/instances/:id', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'An instance: state, where it waits, variables, history', params: IdParams, response: { 200: InstanceViewSchema, ...problemResponses } } }, async (request) => {
     const view = await getInstanceView(db, request.params.id);
     if (!view) throw new HttpProblem('NOT_FOUND', `No instance with id ${request.params.id}.`);
     return view;
   });
 
-  app.get('/feel-functions', { preHandler: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'The FEEL functions diagrams can call, with the issue codes each can raise' } }, async () =>
+  app.get('/feel-functions', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'The FEEL functions diagrams can call, with the issue codes each can raise' } }, async () =>
     FEEL_FUNCTIONS.map((f) => ({ name: f.name, params: f.params, returns: f.returns, description: f.description, raises: f.raises, example: f.example })),
   );
 };

@@ -20,7 +20,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   const ctx = runtime.ctx;
   const conflict = { 409: ProblemSchema, 422: ProblemSchema };
 
-  app.get('/tickets', { preHandler: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Tickets (open by default), with filters and keyset pagination', querystring: TicketListQuery } }, async (request) => {
+  app.get('/tickets', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Tickets (open by default), with filters and keyset pagination', querystring: TicketListQuery } }, async (request) => {
     const q = request.query;
     let assigneeId: string | undefined;
     if (q.assignee === 'me') assigneeId = request.principal!.userId;
@@ -38,7 +38,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     return { ...page, counts: await ticketCounts(db) };
   });
 
-  app.get('/tickets/:id', { preHandler: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'One ticket with its history and order', params: IdParams } }, async (request) => {
+  app.get('/tickets/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'One ticket with its history and order', params: IdParams } }, async (request) => {
     const ticket = await getTicket(db, request.params.id);
     if (!ticket) throw new HttpProblem('NOT_FOUND', `No ticket #${request.params.id}.`);
     const order = ticket.orderId ? await (await import('../../../runtime/orders.ts')).getOrder(db, ticket.orderId) : null;
@@ -48,7 +48,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.post(
     '/tickets/:id/retry',
     {
-      preHandler: requirePermission('tickets:work'),
+      onRequest: requirePermission('tickets:work'),
       schema: {
         tags: ['tickets'],
         summary: "Re-run the ticket's failed step, optionally after a merge patch of the order",
@@ -71,7 +71,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.post(
     '/tickets/:id/dry-run',
     {
-      preHandler: requirePermission('tickets:read'),
+      onRequest: requirePermission('tickets:read'),
       schema: {
         tags: ['tickets'],
         summary: 'Would the failed step pass with this patch? Nothing is changed.',
@@ -86,7 +86,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.post(
     '/tickets/:id/complete',
     {
-      preHandler: requirePermission('tickets:work'),
+      onRequest: requirePermission('tickets:work'),
       schema: {
         tags: ['tickets'],
         summary: 'Complete a manual task with its form values',
@@ -105,7 +105,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.post(
     '/tickets/:id/assign',
     {
-      preHandler: requirePermission('tickets:work'),
+      onRequest: requirePermission('tickets:work'),
       schema: {
         tags: ['tickets'],
         summary: 'Assign a ticket (to me, to a user id) or unassign it (null)',
@@ -123,7 +123,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.post(
     '/tickets/:id/comments',
     {
-      preHandler: requirePermission('tickets:work'),
+      onRequest: requirePermission('tickets:work'),
       schema: { tags: ['tickets'], summary: 'Comment on a ticket', params: IdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }) },
     },
     async (request, reply) => {
@@ -136,7 +136,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   app.post(
     '/tickets/bulk',
     {
-      preHandler: requirePermission('tickets:work'),
+      onRequest: requirePermission('tickets:work'),
       schema: {
         tags: ['tickets'],
         summary: 'Retry, assign or cancel many tickets as a background job; answers with its progress URL',
@@ -161,7 +161,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     },
   );
 
-  app.get('/tickets/bulk/:id', { preHandler: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams } }, async (request) => {
+  app.get('/tickets/bulk/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams } }, async (request) => {
     const op = await getBulk(db, request.params.id);
     if (!op) throw new HttpProblem('NOT_FOUND', `No bulk operation ${request.params.id}.`);
     return op;

@@ -140,7 +140,7 @@ function presentEntry(entry: TimelineEntry) {
 export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps;
 
-  app.get('/orders', { preHandler: requirePermission('orders:read'), schema: { querystring: ListQuery } }, async (request, reply) => {
+  app.get('/orders', { onRequest: requirePermission('orders:read'), schema: { querystring: ListQuery } }, async (request, reply) => {
     const { form, filters, problems } = parseListQuery(request.query);
     let page;
     try {
@@ -205,12 +205,12 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
     return order;
   }
 
-  app.get('/orders/:id', { preHandler: requirePermission('orders:read'), schema: { params: IdParams } }, async (request, reply) => {
+  app.get('/orders/:id', { onRequest: requirePermission('orders:read'), schema: { params: IdParams } }, async (request, reply) => {
     return renderOrder(request, reply, await loadOrder(request.params.id));
   });
 
   /** The BPMN XML of the order's lifecycle, for the diagram viewer (public/build/viewer.js). */
-  app.get('/orders/:id/diagram.bpmn', { preHandler: requirePermission('orders:read'), schema: { params: IdParams } }, async (request, reply) => {
+  app.get('/orders/:id/diagram.bpmn', { onRequest: requirePermission('orders:read'), schema: { params: IdParams } }, async (request, reply) => {
     const diagram = await orderDiagram(db, request.params.id);
     if (!diagram) throw new HttpProblem('NOT_FOUND', 'This order has no lifecycle diagram yet.');
     // Served as a download, never rendered: an XML document with an XHTML <script> must not run here.
@@ -238,7 +238,7 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
     return reply.redirect(`/orders/${id}#${block}`, 303);
   }
 
-  const annotate = { preHandler: requirePermission('orders:annotate') };
+  const annotate = { onRequest: requirePermission('orders:annotate') };
 
   app.post('/orders/:id/tags', { ...annotate, schema: { params: IdParams, body: TagBody } }, async (request, reply) => {
     const { id } = request.params;

@@ -186,8 +186,8 @@ function starterXml(key: string): string {
 
 export const processConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, runtime } = deps;
-  const read = { preHandler: requirePermission('processes:read') };
-  const deploy = { preHandler: requirePermission('processes:deploy') };
+  const read = { onRequest: requirePermission('processes:read') };
+  const deploy = { onRequest: requirePermission('processes:deploy') };
 
   // Diagrams arrive as XML (the modeler's Deploy and What-if); kept as bytes so the parser honours the encoding.
   for (const type of XML_TYPES) {

@@ -62,7 +62,7 @@ export const ticketGroupRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
   const ctx = runtime.ctx;
   const assets = { styles: ['/assets/tickets.css'], scripts: ['/assets/tickets.js'] };
 
-  app.get('/tickets/groups', { preHandler: requirePermission('tickets:read'), schema: {} }, async (_request, reply) => {
+  app.get('/tickets/groups', { onRequest: requirePermission('tickets:read'), schema: {} }, async (_request, reply) => {
     const groups = (await ticketGroups(db)).map(presentGroup);
     return reply.page('tickets/groups', { title: 'Ticket groups', section: 'tickets', groups, assets });
   });
@@ -102,7 +102,7 @@ export const ticketGroupRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
     };
   }
 
-  app.get('/tickets/groups/fix', { preHandler: requirePermission('tickets:read'), schema: { querystring: GroupQuery } }, async (request, reply) => {
+  app.get('/tickets/groups/fix', { onRequest: requirePermission('tickets:read'), schema: { querystring: GroupQuery } }, async (request, reply) => {
     const key: TicketGroupKey = { elementId: request.query.element, code: request.query.code, field: request.query.field ?? '' };
     const data = await groupPage(key, request.query);
     return reply.page(
@@ -112,7 +112,7 @@ export const ticketGroupRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = a
     );
   });
 
-  app.post('/tickets/groups/apply', { preHandler: requirePermission('tickets:work'), schema: { body: ApplyBody } }, async (request, reply) => {
+  app.post('/tickets/groups/apply', { onRequest: requirePermission('tickets:work'), schema: { body: ApplyBody } }, async (request, reply) => {
     const b = request.body;
     const key: TicketGroupKey = { elementId: b.element, code: b.code, field: b.field ?? '' };
     const refuse = async (message: string) => {

@@ -167,8 +167,8 @@ function closedBy(history: Array<{ at: string; actor: string; kind: string }>): 
 export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, runtime } = deps;
   const ctx = runtime.ctx;
-  const read = { preHandler: requirePermission('tickets:read') };
-  const work = { preHandler: requirePermission('tickets:work') };
+  const read = { onRequest: requirePermission('tickets:read') };
+  const work = { onRequest: requirePermission('tickets:work') };
 
   // Group fix: /tickets/groups, /tickets/groups/fix, /tickets/groups/apply.
   await app.register(ticketGroupRoutes, { deps });

@@ -36,7 +36,7 @@ const roles = (selected?: string) => ROLES.map((value) => ({ value, selected: va
 /** `/admin/users`: administrators add users, set roles, disable them and manage their API tokens. */
 export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps;
-  app.addHook('preHandler', requirePermission('users:admin'));
+  app.addHook('onRequest', requirePermission('users:admin'));
 
   async function renderList(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
     const after = (request.query as { after?: string } | undefined)?.after;
