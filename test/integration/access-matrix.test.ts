@@ -110,8 +110,9 @@ const MATRIX: ReadonlyArray<readonly [method: string, url: string, anonymous: Ou
   ['PATCH', '/api/v1/orders/:id',                         LOGIN, OK, NO, OK],
   ['POST',  '/api/v1/orders/:id/cancel',                  LOGIN, OK, NO, OK],
   ['POST',  '/api/v1/orders/validate',                    LOGIN, OK, OK, OK],
-  ['POST',  '/api/v1/orders/:id/messages',                LOGIN, OK, OK, OK],
-  ['POST',  '/api/v1/messages',                           LOGIN, OK, OK, OK],
+  // Messages move orders (order-cancelled cancels one): operators and admins, as for cancel.
+  ['POST',  '/api/v1/orders/:id/messages',                LOGIN, OK, NO, OK],
+  ['POST',  '/api/v1/messages',                           LOGIN, OK, NO, OK],
 
   // API: processes (everyone reads; analysts and admins deploy, simulate and start instances).
   ['GET',   '/api/v1/processes',                          LOGIN, OK, OK, OK],

@@ -26,7 +26,11 @@ export const PERMISSIONS = {
   'processes:read': ['operator', 'analyst', 'admin'],
   'processes:deploy': ['analyst', 'admin'],
   'instances:start': ['analyst', 'admin'],
-  'messages:send': ['operator', 'analyst', 'admin'],
+  /**
+   * Messages move orders (`order-cancelled` cancels one), so they need the same hands as the routes they
+   * stand for: not analysts, whose tokens start process instances through their own route.
+   */
+  'messages:send': ['operator', 'admin'],
   'users:admin': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
