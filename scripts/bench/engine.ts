@@ -58,6 +58,8 @@ const { values: args } = parseArgs({
     phases: { type: 'string', default: 'engine,tpcb,bpmn' },
     /** Count the statements the engine phase sends, by kind: where the round trips go. */
     'count-queries': { type: 'boolean', default: false },
+    /** Load pg_stat_statements (embedded PostgreSQL only) and list where PostgreSQL's time goes per order. */
+    'pg-statements': { type: 'boolean', default: false },
   },
 });
 const ORDERS = Number(args.orders);
@@ -202,6 +204,10 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
     const [hi, lo] = lsn.split('/');
     return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
   };
+  if (args['pg-statements']) {
+    await sql`create extension if not exists pg_stat_statements`.execute(database.db);
+    await sql`select pg_stat_statements_reset()`.execute(database.db);
+  }
   const before = await stat();
   queryCounts.clear();
   const cpuBefore = { node: process.cpuUsage(), pg: postgresCpuSeconds(postmasterPid) };
@@ -260,6 +266,15 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
     for (const [q, e] of [...queryCounts].sort((x, y) => y[1].n - x[1].n).slice(0, 30)) console.log(`    ${fmt(e.n / ORDERS, 2).padStart(6)} ${fmt(e.ms / e.n, 2).padStart(7)} ms  ${q}`);
   }
 
+  if (args['pg-statements']) {
+    const { rows: top } = await sql<{ ms: number; calls: string; rows: string; query: string }>`
+      select total_exec_time as ms, calls::text, rows::text, regexp_replace(query, '[[:space:]]+', ' ', 'g') as query
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      order by total_exec_time desc limit 25`.execute(database.db);
+    console.log('  PostgreSQL execution time per order, by statement (pg_stat_statements):');
+    for (const r of top) console.log(`    ${fmt((r.ms * 1000) / ORDERS, 0).padStart(6)} µs  ${fmt(Number(r.calls) / ORDERS, 2).padStart(5)} calls  ${fmt(Number(r.rows) / ORDERS, 1).padStart(5)} rows  ${r.query.slice(0, 100)}`);
+  }
+
   // Verify: every order ended as its checks say, one instance each, both jobs recorded once per released order.
   const rows = await database.db.selectFrom('orders').select(['external_id', 'status', 'updated_at']).execute();
   const statusOf = new Map(rows.map((r) => [r.external_id, r.status]));
@@ -299,7 +314,13 @@ async function main() {
   let adminUrl = process.env.DATABASE_URL ?? null;
   if (!adminUrl) {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ordo-bench-pg-'));
-    embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), database: 'postgres', log: quiet });
+    embedded = await startEmbeddedPostgres({
+      dataDir: dir,
+      port: await freePort(),
+      database: 'postgres',
+      log: quiet,
+      settings: args['pg-statements'] ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {},
+    });
     adminUrl = embedded.urlFor('postgres');
   }
   try {

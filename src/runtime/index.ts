@@ -84,13 +84,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     validateOptions,
     jobHandlers,
     intakeHooks: {
-      afterCreate: async (trx, orders) => {
-        const ids = orders.map((o) => o.id);
+      afterCreate: async (trx, orders, { retriedAlone }) => {
         if (!startAtIntake) {
-          await enqueueLifecycleStart(ctx, trx, ...ids);
+          await enqueueLifecycleStart(ctx, trx, ...orders.map((o) => o.id));
           return;
         }
-        const after = await startLifecyclesAtIntake(ctx, trx, ids, settings);
+        const after = await startLifecyclesAtIntake(ctx, trx, orders, settings, { retriedAlone });
         return orders.map((order, i) => {
           const now = after[i];
           if (!now) return order;

@@ -144,6 +144,9 @@ export class StepSession {
   /** Jobs this step reached whose handlers run in this transaction, run once the step is recorded. */
   private readonly inlinePending: Array<{ row: ProcessInstanceRow; effect: RunJobEffect }> = [];
   private readonly inlineRuns = new Map<string, number>();
+  /** Instances created in this session: no job can have recorded an effect for them yet. */
+  private readonly created = new Set<string>();
+  private readonly jobEffects: Array<Insertable<Database['job_effects']>> = [];
   private readonly now: Date;
 
   constructor(
@@ -261,7 +264,18 @@ export class StepSession {
     this.history.length = 0;
     if (this.orderEvents.length > 0) await trx.insertInto('order_events').values(this.orderEvents.splice(0)).execute();
     if (this.ticketEvents.length > 0) await trx.insertInto('ticket_events').values(this.ticketEvents.splice(0)).execute();
+    if (this.jobEffects.length > 0) {
+      await trx.insertInto('job_effects').values(this.jobEffects.splice(0)).onConflict((oc) => oc.column('key').doNothing()).execute();
+    }
     if (this.jobs.length > 0) await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(trx) });
+  }
+
+  /**
+   * Orders this transaction has just inserted, as they are: no query is needed to lock them (nobody else
+   * sees them yet), count their tickets (none) or look for their instances (none).
+   */
+  adoptNewOrders(orders: ReadonlyArray<{ id: string; status: OrderStatus; data: unknown }>): void {
+    for (const o of orders) this.orders.set(o.id, { status: o.status, openTickets: 0, data: o.data });
   }
 
   private enqueue(p: Pending) {
@@ -312,6 +326,7 @@ export class StepSession {
     };
     this.rows.set(id, row);
     this.unwritten.set(id, 'insert');
+    this.created.add(id);
     await this.afterStep(model, row, null, result, input.actor);
   }
 
@@ -387,6 +402,12 @@ export class StepSession {
       variables: state.variables,
       db: this.trx,
       logger: this.ctx.logger.child({ job: effect.job }),
+      record: this.created.has(row.id)
+        ? async (job: string, data: Record<string, unknown>) => {
+            this.jobEffects.push({ key: `${job}:${row.id}:${effect.elementId}`, job, order_id: row.order_id, instance_id: row.id, data: JSON.stringify(data) });
+            return { first: true, data };
+          }
+        : undefined,
     };
     if (this.options.jobSavepoints === false) {
       const output = await handler(input);
@@ -394,12 +415,14 @@ export class StepSession {
       return;
     }
     await sql`savepoint ordo_inline_job`.execute(this.trx);
+    const effectsBefore = this.jobEffects.length;
     try {
       const output = await handler(input);
       await sql`release savepoint ordo_inline_job`.execute(this.trx);
       this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
     } catch (err) {
       await sql`rollback to savepoint ordo_inline_job`.execute(this.trx);
+      this.jobEffects.length = effectsBefore;
       this.ctx.logger.warn({ job: effect.job, instanceId: row.id, error: (err as Error).message || String(err) }, 'service task failed in the step; handing it to pg-boss for its retries');
       this.scheduleJob(row, effect);
     }

@@ -63,7 +63,7 @@ export class IntakeBatcher {
   private async run(batch: Waiting[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        const results = await receiveOrders(this.db, batch, this.hooks);
+        const results = await receiveOrders(this.db, batch, this.hooks, { retriedAlone: true });
         batch.forEach((w, i) => w.resolve(results[i]!));
         return;
       } catch (err) {

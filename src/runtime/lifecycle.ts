@@ -20,37 +20,54 @@ export async function enqueueLifecycleStart(ctx: Pick<RuntimeContext, 'boss'>, t
   await ctx.boss.insert(orderIds.map((orderId) => ({ id: deterministicJobId('start', orderId), name: QUEUES.start, data: { orderId } satisfies StartJobData })), { db: bossDb(trx) });
 }
 
+/** A new order as intake inserted it. */
+export interface NewOrder {
+  id: string;
+  status: OrderStatus;
+  data: unknown;
+}
+
 /**
  * Start new orders' lifecycles inside their intake transaction, so each order, its instance and
  * everything its first step did commit together, and the caller's answer already says where the order
- * stands (`on_hold` with its ticket, `released`, ...). In a savepoint, twice at most: first with the
- * in-transaction jobs run without savepoints of their own (a round trip each saved), then, if anything
- * failed, with a savepoint per job (a failing job goes to pg-boss); when even that fails (no lifecycle
+ * stands (`on_hold` with its ticket, `released`, ...).
+ *
+ * `retriedAlone`: the caller receives these orders again one by one if this throws (the intake batcher
+ * does), so the fast way is taken — no savepoints, in-transaction jobs without one each — and any failure
+ * is left to that retry. Otherwise, in a savepoint, twice at most: first the fast way, then with a
+ * savepoint per in-transaction job (a failing job goes to pg-boss); when even that fails (no lifecycle
  * deployed, an unexpected error), the starts are queued as pg-boss jobs and the intake still succeeds.
  * Returns each order's status and data after the step, or null where the start was queued.
  */
 export async function startLifecyclesAtIntake(
   ctx: RuntimeContext,
   trx: Tx,
-  orderIds: readonly string[],
+  orders: readonly NewOrder[],
   settings: LifecycleSettings,
+  options: { retriedAlone?: boolean } = {},
 ): Promise<Array<{ status: OrderStatus; data?: unknown } | null>> {
+  const run = async (jobSavepoints: boolean) => {
+    const session = new StepSession(ctx, trx, { jobSavepoints });
+    session.adoptNewOrders(orders);
+    await startOrderLifecycles(session, orders.map((o) => o.id), settings, { fresh: true });
+    await session.flush();
+    return orders.map((o) => session.order(o.id) ?? null);
+  };
+  if (options.retriedAlone) return run(false);
   await sql`savepoint ordo_intake_start`.execute(trx);
   for (const jobSavepoints of [false, true]) {
     try {
-      const session = new StepSession(ctx, trx, { jobSavepoints });
-      await startOrderLifecycles(session, orderIds, settings);
-      await session.flush();
+      const after = await run(jobSavepoints);
       await sql`release savepoint ordo_intake_start`.execute(trx);
-      return orderIds.map((id) => session.order(id) ?? null);
+      return after;
     } catch (err) {
       await sql`rollback to savepoint ordo_intake_start`.execute(trx);
-      ctx.logger.warn({ orders: orderIds.length, err: (err as Error).message, jobSavepoints }, 'lifecycle could not start at intake');
+      ctx.logger.warn({ orders: orders.length, err: (err as Error).message, jobSavepoints }, 'lifecycle could not start at intake');
     }
   }
   await sql`release savepoint ordo_intake_start`.execute(trx);
-  await enqueueLifecycleStart(ctx, trx, ...orderIds);
-  return orderIds.map(() => null);
+  await enqueueLifecycleStart(ctx, trx, ...orders.map((o) => o.id));
+  return orders.map(() => null);
 }
 
 /**
@@ -70,15 +87,21 @@ export async function startOrderLifecycle(ctx: RuntimeContext, trx: Tx, orderId:
  * for an existing instance with one statement each for the whole batch, in id order. Orders that are
  * gone, cancelled or already started are skipped. The caller flushes the session.
  */
-export async function startOrderLifecycles(session: StepSession, orderIds: readonly string[], settings: LifecycleSettings): Promise<StepOutcome[]> {
+export async function startOrderLifecycles(session: StepSession, orderIds: readonly string[], settings: LifecycleSettings, options: { fresh?: boolean } = {}): Promise<StepOutcome[]> {
   const ids = [...new Set(orderIds)].sort();
   if (ids.length === 0) return [];
   const trx = session.transaction;
-  const orders = await session.lockOrders(ids);
-  const started = new Set(
-    (await trx.selectFrom('process_instances').select('order_id').where('order_id', 'in', ids).where('parent_id', 'is', null).execute()).map((r) => r.order_id),
-  );
-  const pending = orders.filter((o) => o.status !== 'cancelled' && !started.has(o.id));
+  let pending: Array<{ id: string; data: unknown }>;
+  if (options.fresh) {
+    // Inserted by this transaction and adopted by the session: unseen by anyone else, not started.
+    pending = ids.map((id) => ({ id, data: session.order(id)!.data }));
+  } else {
+    const orders = await session.lockOrders(ids);
+    const started = new Set(
+      (await trx.selectFrom('process_instances').select('order_id').where('order_id', 'in', ids).where('parent_id', 'is', null).execute()).map((r) => r.order_id),
+    );
+    pending = orders.filter((o) => o.status !== 'cancelled' && !started.has(o.id));
+  }
   if (pending.length === 0) return [];
   const definition = await latestDefinition(trx, ORDER_LIFECYCLE_KEY, { executableOnly: true });
   if (!definition) throw new Error(`No executable "${ORDER_LIFECYCLE_KEY}" process is deployed; the order waits until one is.`);

@@ -31,9 +31,10 @@ export interface IntakeHooks {
   /**
    * Runs inside the intake transaction right after the new orders' rows exist (starts their lifecycles).
    * A hook that changes order rows returns the orders as they now are, in the same order; otherwise the
-   * inserted rows are answered.
+   * inserted rows are answered. `retriedAlone`: if the hook throws, the caller receives these orders
+   * again one by one, so the hook need not guard itself against failing.
    */
-  afterCreate?: (trx: Tx, orders: OrderRecord[]) => Promise<OrderRecord[] | void>;
+  afterCreate?: (trx: Tx, orders: OrderRecord[], options: { retriedAlone: boolean }) => Promise<OrderRecord[] | void>;
 }
 
 export function toOrderRecord(row: OrderRow): OrderRecord {
@@ -89,7 +90,7 @@ export interface IntakeItem {
  * `receiveOrder` each, in the same order: the new orders and their "received" events in one statement,
  * the existing ones (sent before, or twice in this batch) in one more, the hook once for all new ones.
  */
-export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks: IntakeHooks = {}): Promise<IntakeResult[]> {
+export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks: IntakeHooks = {}, options: { retriedAlone?: boolean } = {}): Promise<IntakeResult[]> {
   const hashes = items.map((i) => bodyHash(i.order));
   const key = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
   return db.transaction().execute(async (trx) => {
@@ -129,7 +130,7 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     const results = new Array<IntakeResult>(items.length);
     if (created.size > 0) {
       const news = [...created.values()];
-      const changed = await hooks.afterCreate?.(trx, news);
+      const changed = await hooks.afterCreate?.(trx, news, { retriedAlone: options.retriedAlone ?? false });
       if (changed) news.forEach((o, i) => created.set(key(o.channel, o.externalId), changed[i] ?? o));
     }
     const missing: IntakeItem[] = [];

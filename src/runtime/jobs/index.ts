@@ -16,6 +16,12 @@ export interface JobInput {
   variables: Record<string, unknown>;
   db: Db;
   logger: Logger;
+  /**
+   * Record this job's effect under `${job}:${key}` once, answering whether this run was the first (and the
+   * effect as first recorded). Given by a step session that can answer without a round trip (an instance
+   * it created itself has no effect recorded yet, and the row is written with the session's others).
+   */
+  record?: (job: string, data: Record<string, unknown>) => Promise<{ first: boolean; data: Record<string, unknown> }>;
 }
 
 /** Output variables merged into the instance; throw to fail (pg-boss retries with the diagram's backoff). */
@@ -40,6 +46,7 @@ export function runsInStepTransaction(handler: JobHandler | undefined): boolean 
 }
 
 async function recordOnce(input: JobInput, job: string, data: Record<string, unknown>): Promise<{ first: boolean; data: Record<string, unknown> }> {
+  if (input.record) return input.record(job, data);
   const inserted = await input.db
     .insertInto('job_effects')
     .values({ key: `${job}:${input.key}`, job, order_id: input.orderId, instance_id: input.instanceId, data: JSON.stringify(data) })
