@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type ExpressionBuilder, type Insertable } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { step, waitingAt, messageSubscriptions, type CompiledProcess, type EngineEvent, type Effect, type InstanceState, type StepResult } from '../engine/index.ts';
@@ -103,9 +103,6 @@ export interface StartInput {
   actor: string;
 }
 
-/** Rows per INSERT when a session writes what it collected (PostgreSQL takes at most 65,535 parameters). */
-const INSERT_CHUNK_ROWS = 1_000;
-
 /**
  * In-transaction jobs one instance may run in one session: a diagram that loops through a service task
  * without waiting anywhere else hands its jobs to pg-boss after this many, instead of never committing.
@@ -130,9 +127,10 @@ export class StepSession {
   readonly outcomes = new Map<string, StepOutcome>();
   private readonly queue: Pending[] = [];
   private readonly jobs: PgBoss.JobInsert[] = [];
-  private readonly history: Array<Insertable<Database['instance_history']>> = [];
-  private readonly orderEvents: Array<Insertable<Database['order_events']>> = [];
-  private readonly ticketEvents: Array<Insertable<Database['ticket_events']>> = [];
+  // Rows collected for flush(), their jsonb columns as values (each table is sent as one JSON document).
+  private readonly history: Array<{ instance_id: string; element_id: string; element_type: string; event: string; at: string; actor: string; data: unknown }> = [];
+  private readonly orderEvents: Array<{ order_id: string; actor: string; kind: string; data: unknown }> = [];
+  private readonly ticketEvents: Array<{ ticket_id: string; actor: string; kind: string; data: unknown }> = [];
   /** Instance rows locked (FOR UPDATE) in this transaction, as last written. */
   private readonly rows = new Map<string, ProcessInstanceRow>();
   /** Orders locked in this transaction: their status and open tickets, kept current as the session writes. */
@@ -146,7 +144,7 @@ export class StepSession {
   private readonly inlineRuns = new Map<string, number>();
   /** Instances created in this session: no job can have recorded an effect for them yet. */
   private readonly created = new Set<string>();
-  private readonly jobEffects: Array<Insertable<Database['job_effects']>> = [];
+  private readonly jobEffects: Array<{ key: string; job: string; order_id: string | null; instance_id: string; data: unknown }> = [];
   private readonly now: Date;
 
   constructor(
@@ -222,18 +220,24 @@ export class StepSession {
     const inserts = [...this.unwritten].filter(([, kind]) => kind === 'insert').map(([id]) => this.rows.get(id)!);
     const updates = [...this.unwritten].filter(([, kind]) => kind === 'update').map(([id]) => this.rows.get(id)!);
     this.unwritten.clear();
-    for (let i = 0; i < inserts.length; i += INSERT_CHUNK_ROWS) {
-      await trx
-        .insertInto('process_instances')
-        .values(inserts.slice(i, i + INSERT_CHUNK_ROWS).map((r) => ({ ...instanceValues(r), created_at: r.created_at })))
-        .execute();
+    if (inserts.length > 0) {
+      const data = inserts.map((r) => ({ ...r, state: r.state, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(), ended_at: r.ended_at?.toISOString() ?? null }));
+      await sql`/* prepare:ordo_insert_instances */
+        insert into process_instances (id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
+          waiting_at, waiting_messages, revision, created_at, updated_at, ended_at)
+        select id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
+          array(select jsonb_array_elements_text(v.waiting_at)), array(select jsonb_array_elements_text(v.waiting_messages)),
+          revision, created_at, updated_at, ended_at
+        from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as v(id uuid, definition_id uuid, process_key text, version int, business_key text,
+          order_id uuid, parent_id uuid, parent_wait_id text, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int,
+          created_at timestamptz, updated_at timestamptz, ended_at timestamptz)`.execute(trx);
     }
     if (updates.length === 1) {
       const { id, ...values } = instanceValues(updates[0]!);
       await trx.updateTable('process_instances').set(values).where('id', '=', id).execute();
     } else if (updates.length > 1) {
       const data = updates.map((r) => ({ id: r.id, status: r.status, state: r.state, waiting_at: r.waiting_at, waiting_messages: r.waiting_messages, revision: r.revision, updated_at: r.updated_at, ended_at: r.ended_at }));
-      await sql`
+      await sql`/* prepare:ordo_update_instances */
         update process_instances as p set
           status = v.status, state = v.state, revision = v.revision, updated_at = v.updated_at, ended_at = v.ended_at,
           waiting_at = array(select jsonb_array_elements_text(v.waiting_at)),
@@ -253,19 +257,34 @@ export class StepSession {
     }
     this.orderPatches.clear();
     if (statusOnly.length > 0) {
-      await sql`
+      await sql`/* prepare:ordo_update_order_status */
         update orders as o set status = v.status, updated_at = ${this.now}, revision = o.revision + 1
         from jsonb_to_recordset(${JSON.stringify(statusOnly)}::jsonb) as v(id uuid, status text)
         where o.id = v.id`.execute(trx);
     }
-    for (let i = 0; i < this.history.length; i += INSERT_CHUNK_ROWS) {
-      await trx.insertInto('instance_history').values(this.history.slice(i, i + INSERT_CHUNK_ROWS)).execute();
+    // Each table's new rows as one JSON document and one prepared statement (the same text whatever the
+    // number of rows: parsed and planned once per connection).
+    if (this.history.length > 0) {
+      await sql`/* prepare:ordo_insert_history */ insert into instance_history (instance_id, element_id, element_type, event, at, actor, data)
+        select instance_id, element_id, element_type, event, at, actor, data
+        from jsonb_to_recordset(${JSON.stringify(this.history.splice(0))}::jsonb)
+          as v(instance_id uuid, element_id text, element_type text, event text, at timestamptz, actor text, data jsonb)`.execute(trx);
     }
-    this.history.length = 0;
-    if (this.orderEvents.length > 0) await trx.insertInto('order_events').values(this.orderEvents.splice(0)).execute();
-    if (this.ticketEvents.length > 0) await trx.insertInto('ticket_events').values(this.ticketEvents.splice(0)).execute();
+    if (this.orderEvents.length > 0) {
+      await sql`/* prepare:ordo_insert_order_events */ insert into order_events (order_id, actor, kind, data)
+        select order_id, actor, kind, data from jsonb_to_recordset(${JSON.stringify(this.orderEvents.splice(0))}::jsonb)
+          as v(order_id uuid, actor text, kind text, data jsonb)`.execute(trx);
+    }
+    if (this.ticketEvents.length > 0) {
+      await sql`/* prepare:ordo_insert_ticket_events */ insert into ticket_events (ticket_id, actor, kind, data)
+        select ticket_id, actor, kind, data from jsonb_to_recordset(${JSON.stringify(this.ticketEvents.splice(0))}::jsonb)
+          as v(ticket_id bigint, actor text, kind text, data jsonb)`.execute(trx);
+    }
     if (this.jobEffects.length > 0) {
-      await trx.insertInto('job_effects').values(this.jobEffects.splice(0)).onConflict((oc) => oc.column('key').doNothing()).execute();
+      await sql`/* prepare:ordo_insert_job_effects */ insert into job_effects (key, job, order_id, instance_id, data)
+        select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(this.jobEffects.splice(0))}::jsonb)
+          as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
+        on conflict (key) do nothing`.execute(trx);
     }
     if (this.jobs.length > 0) await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(trx) });
   }
@@ -376,9 +395,9 @@ export class StepSession {
         element_id: h.elementId,
         element_type: h.elementType,
         event: h.event,
-        at: new Date(h.at),
+        at: new Date(h.at).toISOString(),
         actor,
-        data: h.data === undefined ? null : JSON.stringify(h.data),
+        data: h.data === undefined ? null : h.data,
       });
     }
     for (const effect of result.effects) await this.applyEffect(model, row, result.state, effect, actor);
@@ -404,7 +423,7 @@ export class StepSession {
       logger: this.ctx.logger.child({ job: effect.job }),
       record: this.created.has(row.id)
         ? async (job: string, data: Record<string, unknown>) => {
-            this.jobEffects.push({ key: `${job}:${row.id}:${effect.elementId}`, job, order_id: row.order_id, instance_id: row.id, data: JSON.stringify(data) });
+            this.jobEffects.push({ key: `${job}:${row.id}:${effect.elementId}`, job, order_id: row.order_id, instance_id: row.id, data });
             return { first: true, data };
           }
         : undefined,
@@ -462,7 +481,7 @@ export class StepSession {
           .set({ issues: JSON.stringify(effect.issues), codes: codesOf(effect.issues), instructions: JSON.stringify(instructions), updated_at: this.now, revision: sql<number>`revision + 1` })
           .where('id', '=', ticket.id)
           .execute();
-        this.ticketEvents.push({ ticket_id: ticket.id, actor, kind: 'still_failing', data: JSON.stringify({ issues: effect.issues }) });
+        this.ticketEvents.push({ ticket_id: String(ticket.id), actor, kind: 'still_failing', data: { issues: effect.issues } });
         return;
       }
       case 'closeTicket': {
@@ -474,7 +493,7 @@ export class StepSession {
           .where('status', 'in', OPEN_TICKET_STATUSES)
           .returning('id')
           .execute();
-        for (const t of closed) this.ticketEvents.push({ ticket_id: t.id, actor, kind: effect.resolution, data: '{}' });
+        for (const t of closed) this.ticketEvents.push({ ticket_id: String(t.id), actor, kind: effect.resolution, data: {} });
         const order = row.order_id ? this.orders.get(row.order_id) : undefined;
         if (order) order.openTickets = Math.max(0, order.openTickets - closed.length);
         return;
@@ -580,7 +599,7 @@ export class StepSession {
     if (inserted) {
       const order = row.order_id ? this.orders.get(row.order_id) : undefined;
       if (order) order.openTickets++;
-      this.ticketEvents.push({ ticket_id: inserted.id, actor, kind: 'opened', data: JSON.stringify({ issues: effect.issues, error: effect.error ?? null }) });
+      this.ticketEvents.push({ ticket_id: String(inserted.id), actor, kind: 'opened', data: { issues: effect.issues, error: effect.error ?? null } });
     }
   }
 
@@ -613,13 +632,13 @@ export class StepSession {
     if (orderMayHaveChanged && canonicalJson(order.data) !== canonicalJson(nextOrder)) {
       patch.data = nextOrder as Order;
       order.data = nextOrder;
-      this.orderEvents.push({ order_id: orderId, actor, kind: 'changed_by_process', data: JSON.stringify({ instanceId: row.id }) });
+      this.orderEvents.push({ order_id: orderId, actor, kind: 'changed_by_process', data: { instanceId: row.id } });
     }
     const openTickets = order.openTickets;
     const status = deriveOrderStatus(model, state, openTickets, result.history);
     if (status !== order.status) {
       patch.status = status;
-      this.orderEvents.push({ order_id: orderId, actor, kind: 'status', data: JSON.stringify({ from: order.status, to: status }) });
+      this.orderEvents.push({ order_id: orderId, actor, kind: 'status', data: { from: order.status, to: status } });
       order.status = status;
     }
     if (patch.status || patch.data) this.orderPatches.set(orderId, patch);

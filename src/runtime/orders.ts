@@ -108,7 +108,7 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     // One statement, in the batch's order (ids and created_at follow it): the orders, and for each one
     // actually inserted its "received" event. A key that exists already is skipped (ON CONFLICT waits for
     // a concurrent insert of the same key to commit or roll back first).
-    const { rows: inserted } = await sql<OrderRow>`
+    const { rows: inserted } = await sql<OrderRow>`/* prepare:ordo_intake_orders */
       with v as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
           n int, channel text, external_id text, data jsonb, body_hash text, actor text, customer_name text,
