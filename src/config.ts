@@ -33,6 +33,12 @@ export interface Config {
    * answer already carries the resulting status); `worker` only queues the start for a worker.
    */
   lifecycleStart: 'intake' | 'worker';
+  /** Seconds a lifecycle-start or timer job may stay with a worker before pg-boss takes it back. */
+  jobExpireSeconds: number;
+  /** Seconds a service-task job may run before pg-boss takes it back. */
+  serviceJobExpireSeconds: number;
+  /** Seconds between pg-boss maintenance runs (the sweep that takes back expired jobs). */
+  bossMaintenanceSeconds: number;
 }
 
 /** Reverse proxies on this machine or a private network; a client from the internet cannot pick its address. */
@@ -45,10 +51,10 @@ function trustProxy(value: string | undefined): string | boolean {
   return value;
 }
 
-function int(name: string, value: string | undefined, fallback: number): number {
+function int(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer of at least ${min}, got "${value}"`);
   return n;
 }
 
@@ -76,5 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paymentTimeout: env.ORDO_PAYMENT_TIMEOUT || 'P3D',
     approvalThreshold: env.ORDO_APPROVAL_THRESHOLD || '10000.00',
     lifecycleStart: oneOf('ORDO_LIFECYCLE_START', env.ORDO_LIFECYCLE_START, ['intake', 'worker'] as const, 'intake'),
+    // Defaults: runtime/boss.ts DEFAULT_BOSS_SETTINGS (repeated: config imports nothing).
+    jobExpireSeconds: int('ORDO_JOB_EXPIRE_SECONDS', env.ORDO_JOB_EXPIRE_SECONDS, 120, 1),
+    serviceJobExpireSeconds: int('ORDO_SERVICE_JOB_EXPIRE_SECONDS', env.ORDO_SERVICE_JOB_EXPIRE_SECONDS, 600, 1),
+    bossMaintenanceSeconds: int('ORDO_BOSS_MAINTENANCE_SECONDS', env.ORDO_BOSS_MAINTENANCE_SECONDS, 30, 1),
   };
 }

@@ -1,5 +1,8 @@
 import { evaluate, FeelFunction, FeelRange, dateAndTime, date, SyntaxError as FeelSyntaxError } from 'feelin';
+import { bounded, FeelLimitError, FeelRangeError, FeelReservedNameError, GUARD_FUNCTIONS, instrument, invokeUncharged, markInputs } from './feel-bounds.ts';
 import { EngineError } from './runtime/errors.ts';
+
+export { MAX_FEEL_ITERATIONS, MAX_FEEL_STEPS } from './feel-bounds.ts';
 
 /**
  * FEEL evaluation for the engine: conditions, scripts, multi-instance collections, timer expressions.
@@ -8,6 +11,7 @@ import { EngineError } from './runtime/errors.ts';
  * properties stay null on purpose (a condition over an order without a phone is simply false), but a
  * function that does not exist or throws is a broken process, so those warnings become an EngineError
  * with code FEEL_ERROR. `now()` and `today()` answer with the time the caller passed to `step`.
+ * Every evaluation runs within the bounds of feel-bounds.ts: past them it fails with reason 'limit'.
  */
 
 export type FeelFunctions = Readonly<Record<string, (...args: any[]) => unknown>>;
@@ -20,8 +24,6 @@ export interface FeelOptions {
 
 /** Analysts write one-liners; anything this long is a mistake or an attack. */
 export const MAX_FEEL_EXPRESSION_CHARS = 10_000;
-/** Elements a single evaluation may enumerate from ranges (`for i in 1..n`), nested loops counted together. */
-export const MAX_FEEL_RANGE_ELEMENTS = 100_000;
 /** Roughly the JSON size of a result (characters of strings plus one per value); past it the result is refused. */
 export const MAX_FEEL_RESULT_UNITS = 1_000_000;
 
@@ -37,18 +39,8 @@ export class FeelError extends EngineError {
   }
 }
 
-// feelin enumerates a range eagerly; count what it enumerates during our evaluations and stop runaways.
-let rangeBudget = Number.POSITIVE_INFINITY;
-const rangeProto = FeelRange.prototype as unknown as { map(fn: (v: unknown) => unknown): unknown[]; start: unknown; end: unknown };
-const originalRangeMap = rangeProto.map;
+/** A result past MAX_FEEL_RESULT_UNITS. */
 class RangeLimitError extends Error {}
-rangeProto.map = function guardedMap(this: typeof rangeProto, fn: (v: unknown) => unknown) {
-  if (rangeBudget !== Number.POSITIVE_INFINITY && typeof this.start === 'number' && typeof this.end === 'number') {
-    rangeBudget -= Math.abs(this.end - this.start) + 1;
-    if (rangeBudget < 0) throw new RangeLimitError();
-  }
-  return originalRangeMap.call(this, fn);
-};
 
 /** Last error thrown by a library function during the current evaluation (feelin swallows it). */
 let lastFunctionError: unknown = null;
@@ -178,7 +170,7 @@ function libraryFor(functions: FeelFunctions) {
     for (const [name, fn] of Object.entries(functions)) context[name] = wrapFunction(fn);
     context['now'] = () => dateAndTime(currentNowIso);
     context['today'] = () => date(currentNowIso.slice(0, 10));
-    lib = { context, names: new Set(Object.keys(context)), entries: new Map() };
+    lib = { context, names: new Set([...Object.keys(context), ...Object.keys(GUARD_FUNCTIONS)]), entries: new Map() };
     compiledByLibrary.set(functions, lib);
   }
   return lib;
@@ -244,7 +236,8 @@ export function compiledFeelCount(functions: FeelFunctions): number {
 
 function compile(expression: string, params: string[], context: Record<string, unknown>): Compiled | null {
   try {
-    const result = evaluate(`function(${params.join(', ')}) ${expression}`, context);
+    const body = instrument(expression, context);
+    const result = evaluate(`function(${params.join(', ')}) ${body}`, withGuards(context, body));
     if (!(result.value instanceof FeelFunction) || result.warnings.length > 0) return null;
     return { fn: result.value, params, warnings: result.warnings, busy: false };
   } catch {
@@ -252,8 +245,24 @@ function compile(expression: string, params: string[], context: Record<string, u
   }
 }
 
+/**
+ * The context plus the guards the instrumented text calls. Only those: a compiled expression copies its
+ * definition context on every call, so each entry it does not need costs every evaluation.
+ */
+function withGuards(context: Record<string, unknown>, instrumented: string): Record<string, unknown> {
+  let out = context;
+  for (const [name, fn] of Object.entries(GUARD_FUNCTIONS)) {
+    if (!instrumented.includes(`${name}(`)) continue;
+    if (out === context) out = { ...context };
+    out[name] = fn;
+  }
+  return out;
+}
+
 function evaluateFresh(expression: string, variables: Readonly<Record<string, unknown>>, options: FeelOptions): { value: unknown; warnings: Array<{ type: string; message: string }> } {
-  return evaluate(expression, buildContext(variables, options));
+  const context = buildContext(variables, options);
+  const instrumented = instrument(expression, context);
+  return evaluate(instrumented, withGuards(context, instrumented));
 }
 
 function evaluateCompiled(hit: { compiled: Compiled; args: unknown[] }, now: Date): { value: unknown; warnings: Array<{ type: string; message: string }> } {
@@ -261,8 +270,9 @@ function evaluateCompiled(hit: { compiled: Compiled; args: unknown[] }, now: Dat
   compiled.warnings.length = 0;
   compiled.busy = true;
   currentNowIso = now.toISOString();
+  markInputs(args);
   try {
-    const value = compiled.fn.invoke(args);
+    const value = invokeUncharged(compiled.fn, args);
     return { value, warnings: compiled.warnings.slice() };
   } finally {
     compiled.busy = false;
@@ -289,11 +299,11 @@ function evaluateWith(expression: string, variables: Readonly<Record<string, unk
     throw new FeelError(`The FEEL expression is ${expression.length} characters long; at most ${MAX_FEEL_EXPRESSION_CHARS} are allowed.`, expression, 'limit');
   }
   lastFunctionError = null;
-  rangeBudget = MAX_FEEL_RANGE_ELEMENTS;
-  let result: { value: unknown; warnings: Array<{ type: string; message: string }> };
   try {
-    const hit = cached ? compiledFor(expression, variables, options.functions) : null;
-    result = hit ? evaluateCompiled(hit, options.now) : evaluateFresh(expression, variables, options);
+    const result = bounded(() => {
+      const hit = cached ? compiledFor(expression, variables, options.functions) : null;
+      return hit ? evaluateCompiled(hit, options.now) : evaluateFresh(expression, variables, options);
+    });
     const failing = result.warnings.find((w) => FAILING_WARNINGS.has(w.type));
     if (failing) {
       const cause = lastFunctionError instanceof Error ? `: ${lastFunctionError.message}` : '';
@@ -302,16 +312,24 @@ function evaluateWith(expression: string, variables: Readonly<Record<string, unk
     return toPlain(result.value, MAX_FEEL_RESULT_UNITS);
   } catch (err) {
     if (err instanceof FeelError) throw err;
+    if (err instanceof FeelLimitError) throw new FeelError(`FEEL ${excerpt(expression)}: the evaluation was stopped: ${err.message}.`, expression, 'limit');
+    if (err instanceof FeelRangeError) throw new FeelError(`FEEL ${excerpt(expression)}: ${err.message}.`, expression, 'evaluation');
+    if (err instanceof FeelReservedNameError) throw new FeelError(`FEEL ${excerpt(expression)}: ${err.message}.`, expression, 'syntax');
     if (err instanceof RangeLimitError || err instanceof RangeError) {
-      throw new FeelError(`FEEL ${expression}: the evaluation grew too large and was stopped.`, expression, 'limit');
+      throw new FeelError(`FEEL ${excerpt(expression)}: the evaluation grew too large and was stopped (a result of more than ${MAX_FEEL_RESULT_UNITS.toLocaleString('en')} values and characters, text past the longest string, or recursion past the stack).`, expression, 'limit');
     }
     const e = err as Error;
     const reason = err instanceof FeelSyntaxError ? 'syntax' : 'evaluation';
     throw new FeelError(`FEEL ${expression}: ${reason === 'syntax' ? 'syntax error, ' : ''}${e?.message ?? String(err)}`, expression, reason);
   } finally {
-    rangeBudget = Number.POSITIVE_INFINITY;
     lastFunctionError = null;
   }
+}
+
+/** An expression in an error message: analysts recognise the start, and a ticket need not hold 10,000 characters. */
+function excerpt(expression: string): string {
+  const flat = expression.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat;
 }
 
 /** A sequence-flow or completion condition: only `true` counts as true (null from missing data is false). */

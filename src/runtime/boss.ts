@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { DbOrTx } from '../db/database.ts';
 
 /**
@@ -60,7 +61,41 @@ export function deterministicJobId(...parts: string[]): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export async function createBoss(url: string, logger: Logger, options: { max?: number; supervise?: boolean } = {}): Promise<PgBoss> {
+/**
+ * How long a job may stay active before pg-boss takes it back (the worker that fetched it died or hangs),
+ * and how often pg-boss's maintenance looks. A job held by a dead worker runs again after its expiry
+ * plus at most one maintenance interval; on its last attempt it goes to its queue's dead-letter queue
+ * (runtime/dead-letters.ts). Jobs copy their queue's expiry when inserted.
+ */
+export interface BossSettings {
+  /** Lifecycle starts and timers: a batch of steps, seconds at most. */
+  stepExpireSeconds: number;
+  /** Service-task handlers: calls to warehouses, carriers, payment providers. */
+  serviceExpireSeconds: number;
+  /** pg-boss maintenance (expiry sweep, archiving) in processes that supervise. */
+  maintenanceSeconds: number;
+}
+
+export const DEFAULT_BOSS_SETTINGS: BossSettings = Object.freeze({ stepExpireSeconds: 120, serviceExpireSeconds: 600, maintenanceSeconds: 30 });
+
+/**
+ * The settings from the configuration. Every process applies them to the queues when it starts, so all
+ * processes on one database should share them (the last one started wins).
+ */
+export function bossSettings(config: Pick<Config, 'jobExpireSeconds' | 'serviceJobExpireSeconds' | 'bossMaintenanceSeconds'>): BossSettings {
+  return { stepExpireSeconds: config.jobExpireSeconds, serviceExpireSeconds: config.serviceJobExpireSeconds, maintenanceSeconds: config.bossMaintenanceSeconds };
+}
+
+/** Bulk actions and migrations walk many instances in one job. */
+const LONG_JOB_EXPIRE_SECONDS = 3600;
+
+/** The queue a queue's finally failed jobs are copied to (pg-boss `deadLetter`). */
+export function deadLetterQueue(queue: QueueName): string {
+  return `${queue}-dead`;
+}
+
+export async function createBoss(url: string, logger: Logger, options: { max?: number; supervise?: boolean; settings?: Partial<BossSettings> } = {}): Promise<PgBoss> {
+  const settings = { ...DEFAULT_BOSS_SETTINGS, ...options.settings };
   const boss = new PgBoss({
     connectionString: url,
     schema: BOSS_SCHEMA,
@@ -71,17 +106,42 @@ export async function createBoss(url: string, logger: Logger, options: { max?: n
     migrate: true,
     // Lifecycle and job workers fetch in their own loops (runtime/worker.ts); pg-boss keeps the queue.
     monitorStateIntervalSeconds: 60,
+    maintenanceIntervalSeconds: settings.maintenanceSeconds,
   });
   boss.on('error', (err) => logger.error({ err }, 'pg-boss background error'));
   await boss.start();
-  await ensureQueues(boss);
+  await ensureQueues(boss, settings);
   return boss;
 }
 
-export async function ensureQueues(boss: PgBoss): Promise<void> {
-  await boss.createQueue(QUEUES.start, { name: QUEUES.start, retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 300 });
-  await boss.createQueue(QUEUES.timer, { name: QUEUES.timer, retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 300 });
-  await boss.createQueue(QUEUES.service, { name: QUEUES.service, retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 900 });
-  await boss.createQueue(QUEUES.bulk, { name: QUEUES.bulk, retryLimit: 2, retryDelay: 5, expireInSeconds: 3600 });
-  await boss.createQueue(QUEUES.migrate, { name: QUEUES.migrate, retryLimit: 2, retryDelay: 5, expireInSeconds: 3600 });
+type QueueOptions = Omit<PgBoss.Queue, 'name'>;
+
+/** Every queue's settings, dead-letter queue included. */
+export function queueSettings(settings: BossSettings = DEFAULT_BOSS_SETTINGS): Record<QueueName, QueueOptions> {
+  const step = settings.stepExpireSeconds;
+  return {
+    [QUEUES.start]: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: step, deadLetter: deadLetterQueue(QUEUES.start) },
+    [QUEUES.timer]: { retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: step, deadLetter: deadLetterQueue(QUEUES.timer) },
+    [QUEUES.service]: { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: settings.serviceExpireSeconds, deadLetter: deadLetterQueue(QUEUES.service) },
+    [QUEUES.bulk]: { retryLimit: 2, retryDelay: 5, expireInSeconds: LONG_JOB_EXPIRE_SECONDS, deadLetter: deadLetterQueue(QUEUES.bulk) },
+    [QUEUES.migrate]: { retryLimit: 2, retryDelay: 5, expireInSeconds: LONG_JOB_EXPIRE_SECONDS, deadLetter: deadLetterQueue(QUEUES.migrate) },
+  };
+}
+
+/**
+ * Create the queues, or bring existing ones to these settings: pg-boss's createQueue leaves an existing
+ * queue as it was, so a queue created by an older Ordo would keep its old expiry and no dead letters.
+ * Jobs still waiting in a queue get its dead-letter queue too (a job copies it when inserted).
+ */
+export async function ensureQueues(boss: PgBoss, settings: BossSettings = DEFAULT_BOSS_SETTINGS): Promise<void> {
+  const upsert = async (name: string, options: QueueOptions) => {
+    if (await boss.getQueue(name)) await boss.updateQueue(name, { name, ...options });
+    else await boss.createQueue(name, { name, ...options });
+  };
+  for (const [name, options] of Object.entries(queueSettings(settings)) as Array<[QueueName, QueueOptions]>) {
+    // A dead-letter queue keeps its jobs as long as pg-boss keeps any (they are handled within seconds).
+    await upsert(options.deadLetter!, { retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: settings.stepExpireSeconds });
+    await upsert(name, options);
+    await boss.getDb().executeSql(`UPDATE ${BOSS_SCHEMA}.job SET dead_letter = $2 WHERE name = $1 AND state < 'completed' AND dead_letter IS NULL`, [name, options.deadLetter]);
+  }
 }

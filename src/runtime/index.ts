@@ -8,6 +8,7 @@ import type { ValidateOptions } from '../engine/model/validate.ts';
 import { createFeelLibrary, FEEL_FUNCTIONS } from '../orders/feel-library.ts';
 import { templateError } from '../tickets/instructions.ts';
 import { QUEUES } from './boss.ts';
+import { startDeadLetterLoops } from './dead-letters.ts';
 import { deployDiagram, ModelCache, type DeployResult } from './definitions.ts';
 import { type RuntimeContext } from './instances.ts';
 import { DEFAULT_JOB_HANDLERS, runsInStepTransaction, type JobHandler } from './jobs/index.ts';
@@ -37,7 +38,8 @@ export interface Runtime {
   deploy(xml: string | Uint8Array, actor: string, fileName?: string | null): Promise<DeployResult>;
   /** Deploy every processes/*.bpmn whose content changed since its last version. */
   deployDefaults(dir: string): Promise<Array<{ file: string; result: DeployResult }>>;
-  startWorkers(options?: Partial<WorkerOptions>): Workers;
+  /** The queue workers, and the loops that turn dead-lettered jobs into tickets (runtime/dead-letters.ts). */
+  startWorkers(options?: Partial<WorkerOptions> & { deadLetterIdleMs?: number }): Workers;
   /** After this process enqueued work, have its own workers fetch now instead of at their next poll. */
   nudge(queue?: string): void;
 }
@@ -113,7 +115,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       return out;
     },
     startWorkers(options) {
-      workers = startWorkers(ctx, { handlers: jobHandlers, settings, options });
+      const { deadLetterIdleMs, ...workerOptions } = options ?? {};
+      const queues = startWorkers(ctx, { handlers: jobHandlers, settings, options: workerOptions });
+      const deadLetters = startDeadLetterLoops(ctx, { settings, ...(deadLetterIdleMs === undefined ? {} : { idleMs: deadLetterIdleMs }) });
+      workers = {
+        loops: [...queues.loops, ...deadLetters],
+        nudge: (queue) => queues.nudge(queue),
+        stop: async () => {
+          await Promise.all([queues.stop(), ...deadLetters.map((l) => l.stop())]);
+        },
+      };
       return workers;
     },
     nudge(queue) {

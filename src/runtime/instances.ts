@@ -101,6 +101,8 @@ export interface StartInput {
   parent?: { id: string; waitId: string };
   startEventId?: string;
   actor: string;
+  /** Create the instance stopped at its start event with a technical ticket saying this (see EngineEvent `start`). */
+  incident?: string;
 }
 
 /**
@@ -322,7 +324,7 @@ export class StepSession {
 
   private async create(id: string, input: StartInput) {
     const model = await this.ctx.models.get(this.trx, input.definition.id);
-    const result = this.step(model, null, { type: 'start', variables: input.variables, startEventId: input.startEventId });
+    const result = this.step(model, null, { type: 'start', variables: input.variables, startEventId: input.startEventId, ...(input.incident === undefined ? {} : { incident: input.incident }) });
     // A child row references its parent: the parent is written first.
     if (input.parent) await this.write(input.parent.id);
     const row: ProcessInstanceRow = {

@@ -85,9 +85,11 @@ export async function startOrderLifecycle(ctx: RuntimeContext, trx: Tx, orderId:
 /**
  * Start the lifecycles of a batch of received orders in one session: the orders are locked and checked
  * for an existing instance with one statement each for the whole batch, in id order. Orders that are
- * gone, cancelled or already started are skipped. The caller flushes the session.
+ * gone, cancelled or already started are skipped. The caller flushes the session. With `incident`, each
+ * lifecycle is created stopped at its start event with a technical ticket saying why (a start job that
+ * could not be run; retrying the ticket runs the lifecycle).
  */
-export async function startOrderLifecycles(session: StepSession, orderIds: readonly string[], settings: LifecycleSettings, options: { fresh?: boolean } = {}): Promise<StepOutcome[]> {
+export async function startOrderLifecycles(session: StepSession, orderIds: readonly string[], settings: LifecycleSettings, options: { fresh?: boolean; incident?: string } = {}): Promise<StepOutcome[]> {
   const ids = [...new Set(orderIds)].sort();
   if (ids.length === 0) return [];
   const trx = session.transaction;
@@ -114,6 +116,7 @@ export async function startOrderLifecycles(session: StepSession, orderIds: reado
         businessKey: order.id,
         orderId: order.id,
         actor: 'lifecycle',
+        ...(options.incident === undefined ? {} : { incident: options.incident }),
       }),
     );
   }

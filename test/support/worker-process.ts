@@ -9,13 +9,15 @@
  * - ORDO_WORKER_DB_URL      the test database (required)
  * - ORDO_WORKER_LATENCY_MS  added to every job handler, like a call to a warehouse would (default 0)
  * - ORDO_WORKER_BATCH       jobs per fetch (default: the runtime's)
+ * - ORDO_JOB_EXPIRE_SECONDS, ORDO_SERVICE_JOB_EXPIRE_SECONDS  as for `npm run worker` (this process applies
+ *   them to the queues when it starts, like every Ordo process)
  *
  * Prints `ready` on stdout once its loops run; SIGTERM stops it gracefully.
  */
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { connect } from '../../src/db/connection.ts';
-import { createBoss } from '../../src/runtime/boss.ts';
+import { bossSettings, createBoss } from '../../src/runtime/boss.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { DEFAULT_JOB_HANDLERS, type JobHandler } from '../../src/runtime/jobs/index.ts';
 
@@ -29,7 +31,7 @@ const batchSize = process.env.ORDO_WORKER_BATCH ? Number(process.env.ORDO_WORKER
 
 const logger = pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
 const database = connect(url, { max: 8 });
-const boss = await createBoss(url, logger, { max: 4, supervise: false });
+const boss = await createBoss(url, logger, { max: 4, supervise: false, settings: bossSettings(loadConfig(process.env)) });
 
 const jobHandlers: Record<string, JobHandler> = {};
 for (const [name, handler] of Object.entries(DEFAULT_JOB_HANDLERS)) {

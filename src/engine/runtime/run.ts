@@ -13,7 +13,7 @@ import type {
   Token,
   Wait,
 } from './types.ts';
-import { evaluateFeel, toPlain, type FeelOptions } from '../feel.ts';
+import { evaluateFeel, FeelError, toPlain, type FeelOptions } from '../feel.ts';
 import { EngineError, isEngineError } from './errors.ts';
 import { nextDue, planTimer } from './iso.ts';
 import { behaviourFor } from './behaviours/index.ts';
@@ -526,13 +526,15 @@ export class Run {
   incident(token: Token, phase: 'enter' | 'leave', err: EngineError): Wait {
     for (const w of this.waitsOf(token.id)) if (w.role !== 'boundary') this.withdrawWait(w);
     token.status = 'incident';
-    this.record(token.elementId, 'incident', { code: err.code, error: err.message });
     const el = this.element(token.elementId);
+    // A FEEL limit reads the same in any expression: the ticket says where it was hit.
+    const message = err instanceof FeelError && err.reason === 'limit' ? `${el.type} ${el.name ? `"${el.name}" ` : ''}(${el.id}): ${err.message}` : err.message;
+    this.record(token.elementId, 'incident', { code: err.code, error: message });
     // A service task's or call activity's ticket describes its technical failure; a script's, its issues.
     const ticket = el.kind === 'serviceTask' || el.kind === 'callActivity' ? el.ticket : null;
-    const wait = this.openTicket(token, 'incident', 'technical', [{ code: err.code, message: err.message }], ticket, err.message);
+    const wait = this.openTicket(token, 'incident', 'technical', [{ code: err.code, message }], ticket, message);
     wait.phase = phase;
-    wait.error = err.message;
+    wait.error = message;
     return wait;
   }
 

@@ -87,7 +87,9 @@ function start(model: CompiledProcess, event: Extract<EngineEvent, { type: 'star
   const run = new Run(model, state, now, ports);
   run.record(model.key, 'entered', { startEventId: startId });
   run.setVariables(ROOT_SCOPE, event.variables, startId);
-  run.enqueue('enter', run.createToken(startId, ROOT_SCOPE));
+  const token = run.createToken(startId, ROOT_SCOPE);
+  if (event.incident !== undefined) run.incident(token, 'enter', new EngineError('JOB_FAILED', event.incident, startId));
+  else run.enqueue('enter', token);
   run.drain();
   return { state: run.state, effects: run.effects, history: run.history };
 }

@@ -15,7 +15,11 @@ export interface EnginePorts {
 }
 
 export type EngineEvent =
-  | { type: 'start'; variables?: Record<string, unknown>; startEventId?: string }
+  /**
+   * `incident`: the instance is created but stops at its start event with a technical ticket carrying this
+   * text (its start could not be run); retrying the ticket runs it from there.
+   */
+  | { type: 'start'; variables?: Record<string, unknown>; startEventId?: string; incident?: string }
   | { type: 'message'; name: string; variables?: Record<string, unknown> }
   | { type: 'timer'; timerId: string }
   | { type: 'jobCompleted'; jobId: string; output?: Record<string, unknown> }

@@ -21,9 +21,11 @@ const WORKER_SCRIPT = path.join(ROOT, 'test', 'support', 'worker-process.ts');
 const ORDERS = 300;
 /**
  * Jobs held by the killed process stay `active` until they expire; production queues wait minutes
- * (runtime/boss.ts). The test shortens the queues' expiry and runs pg-boss's expiry sweep itself.
+ * (runtime/boss.ts). The test shortens the queues' expiry (every process it starts applies the same
+ * setting, as Ordo processes do) and runs pg-boss's expiry sweep itself.
  */
 const TEST_EXPIRE_S = 3;
+const EXPIRY_ENV = { ORDO_JOB_EXPIRE_SECONDS: String(TEST_EXPIRE_S), ORDO_SERVICE_JOB_EXPIRE_SECONDS: String(TEST_EXPIRE_S) };
 
 let database: TestDatabase;
 let boss: PgBoss;
@@ -40,7 +42,7 @@ async function startWorker(env: Record<string, string> = {}): Promise<Worker> {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
     cwd: ROOT,
     // Small batches: each finishes well within the shortened expiry even on a busy machine.
-    env: { ...process.env, ORDO_WORKER_DB_URL: database.url, ORDO_WORKER_BATCH: '10', ...env },
+    env: { ...process.env, ORDO_WORKER_DB_URL: database.url, ORDO_WORKER_BATCH: '10', ...EXPIRY_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -72,9 +74,8 @@ async function count(query: ReturnType<typeof sql<{ n: string }>>): Promise<numb
 beforeAll(async () => {
   database = await createTestDatabase();
   const logger = pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
-  boss = await createBoss(database.url, logger, { max: 3, supervise: false });
   // Jobs copy the queue's expiry when inserted, so this comes before any order is posted.
-  for (const queue of [QUEUES.start, QUEUES.timer, QUEUES.service]) await boss.updateQueue(queue, { name: queue, expireInSeconds: TEST_EXPIRE_S, retryDelay: 1 });
+  boss = await createBoss(database.url, logger, { max: 3, supervise: false, settings: { stepExpireSeconds: TEST_EXPIRE_S, serviceExpireSeconds: TEST_EXPIRE_S } });
   // Intake only queues the starts here: the child worker, killed mid-batch, is what runs them.
   runtime = createRuntime({ db: database.db, boss, logger, config: loadConfig({ ORDO_LIFECYCLE_START: 'worker' }) });
   await runtime.deployDefaults(path.join(ROOT, 'processes'));

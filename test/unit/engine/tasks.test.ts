@@ -302,3 +302,21 @@ describe('user and manual tasks', () => {
     d.sendNoop({ type: 'userTaskCompleted', waitId: manual.waitId });
   });
 });
+
+describe('a start that could not be run', () => {
+  it('given a start with an incident, then the instance waits at its start event with a technical ticket, and a retry runs it from there', async () => {
+    const d = await given('service.bpmn');
+    d.send({ type: 'start', variables: { orderId: 'o-1' }, incident: 'The start job expired on its last attempt.' });
+    expect(d.status).toBe('active');
+    const incident = d.waitAt('start', 'incident');
+    expect(incident).toMatchObject({ phase: 'enter', error: 'The start job expired on its last attempt.' });
+    expect(d.effects).toEqual([
+      expect.objectContaining({ type: 'openTicket', waitId: incident.waitId, elementId: 'start', kind: 'technical', issues: [{ code: 'JOB_FAILED', message: 'The start job expired on its last attempt.' }] }),
+    ]);
+    expect(d.variables).toEqual({ orderId: 'o-1' });
+
+    d.send({ type: 'ticketRetry', waitId: incident.waitId });
+    expect(d.effectsOf('closeTicket')).toEqual([{ type: 'closeTicket', waitId: incident.waitId, resolution: 'resolved' }]);
+    expect(d.waitAt('reserve', 'job')).toBeTruthy();
+  });
+});
