@@ -250,18 +250,18 @@ export function spawnOrdo(role: OrdoRole, options: { env: Record<string, string>
 
 /**
  * A worker process logs "workers started" at info once its loops run; at a quieter log level it counts
- * as started once its CPU time has stood still for a second (start-up done, loops idle).
+ * as started once it has used less than 5 % of a core for a second (start-up done, only its idle polls).
  */
 export async function waitForWorker(worker: OrdoProcess, logLevel: string): Promise<void> {
   if (['trace', 'debug', 'info'].includes(logLevel)) return worker.waitForLog(/"msg":"workers started"/);
   const deadline = Date.now() + 120_000;
-  let last = -1;
-  for (let still = 0; still < 4; ) {
+  let last = worker.cpuSeconds() ?? 0;
+  for (;;) {
+    await sleep(1_000);
     if (worker.child.exitCode !== null) throw new Error(`Ordo worker exited early:\n${worker.log().slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error('Ordo worker did not settle down within 120 s');
-    await sleep(250);
     const now = worker.cpuSeconds() ?? 0;
-    still = now === last ? still + 1 : 0;
+    if (now - last < 0.05) return;
+    if (Date.now() > deadline) throw new Error('Ordo worker did not settle down within 120 s');
     last = now;
   }
 }
