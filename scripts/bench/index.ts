@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--quick] [--runs N] [--only engine,http,scale,console]`
+ * `npm run bench -- [--quick] [--runs N] [--only engine,http,scale,console]
+ *                  [--engine-orders 10000] [--http-orders 5000] [--scale-orders 5000]`
  *
  * Every figure of docs/PERFORMANCE.md with its baseline, in one process tree and one run: each benchmark
  * runs as a child process, one after the other (they would only measure each other on two cores), on its
@@ -14,8 +15,9 @@
  * Each child prints its own progress and ends with `RESULT name=value …`; they are collected and printed
  * together at the end. `--runs` and `--quick` are passed to every child (each takes its median over the
  * runs; `--quick` makes N small: a check that everything runs, not figures to quote). Without `--runs`,
- * every benchmark runs 3 times. Defaults take about 15 minutes on the 2-core machine at a low load
- * average, `--quick` about 5.
+ * every benchmark runs 3 times, the engine with 10,000 orders (and 500 bpmn-engine instances) instead of
+ * its own default of 20,000 to keep the whole under 20 minutes; HTTP and scale-out with 5,000. See
+ * docs/PERFORMANCE.md for how long it takes.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +30,9 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     runs: { type: 'string' },
     only: { type: 'string', default: 'engine,http,scale,console' },
+    'engine-orders': { type: 'string', default: '10000' },
+    'http-orders': { type: 'string', default: '5000' },
+    'scale-orders': { type: 'string', default: '5000' },
   },
 });
 const RUNS = args.runs ?? (args.quick ? '1' : '3');
@@ -37,6 +42,8 @@ interface Bench {
   name: string;
   /** The command, or why it is skipped. */
   command: { file: string; args: string[] } | { skip: string };
+  /** Sizes for a full run (`--quick` leaves them to the benchmark's own quick sizes). */
+  sizes?: string[];
 }
 
 function nodeScript(file: string): Bench['command'] {
@@ -53,15 +60,15 @@ function consoleCommand(): Bench['command'] {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'engine', command: nodeScript('scripts/bench/engine.ts') },
-  { name: 'http', command: nodeScript('scripts/bench/http.ts') },
-  { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts') },
+  { name: 'engine', command: nodeScript('scripts/bench/engine.ts'), sizes: ['--orders', args['engine-orders'], '--bpmn-instances', '500'] },
+  { name: 'http', command: nodeScript('scripts/bench/http.ts'), sizes: ['--orders', args['http-orders']] },
+  { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts'), sizes: ['--orders', args['scale-orders']] },
   { name: 'console', command: consoleCommand() },
 ];
 
 /** Run one benchmark, its output passed through as it comes, and collect its RESULT lines. */
 function run(bench: Bench, command: { file: string; args: string[] }): Promise<{ code: number | null; results: string[] }> {
-  const extra = ['--runs', RUNS, ...(args.quick ? ['--quick'] : [])];
+  const extra = ['--runs', RUNS, ...(args.quick ? ['--quick'] : (bench.sizes ?? []))];
   return new Promise((resolve, reject) => {
     const child = spawn(command.file, [...command.args, ...extra], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     const results: string[] = [];
