@@ -1,5 +1,7 @@
 /**
- * `npm run bench:engine -- [--orders 20000] [--runs 1] [--defect-rate 0.2]`
+ * `npm run bench:engine -- [--orders 20000] [--runs 1] [--defect-rate 0.2] [--quick]`
+ *
+ * `--quick`: 1,000 orders, TPC-B at scale 1 for 3 s, 100 bpmn-engine instances (a check that it runs).
  *
  * Orders per second through the default lifecycle (processes/order-lifecycle.bpmn), durably, with full
  * history, and in the same run the two baselines it is judged against:
@@ -20,30 +22,39 @@
  * Node version's; p99 of intake→settled per order; rss_mb the peak resident memory of this process, which
  * runs intake and workers).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { connect } from '../../src/db/connection.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
 import { runBpmnEngine } from './bpmn-engine-baseline.ts';
+import {
+  benchDatabaseName,
+  benchPostgres,
+  describeMachine,
+  describePostgres,
+  dropDatabase,
+  fmt,
+  median,
+  percentile,
+  postgresCpuSeconds,
+  PROCESSES_DIR,
+  quietLogger as quiet,
+  recreateDatabase,
+} from './common.ts';
 import { expectedStatus, makeOrders, orderStream } from './orders.ts';
-import { initTpcb, runPgbenchBinary, runTpcb } from './tpcb.ts';
+import { describeTpcb, initTpcb, measureTpcb } from './tpcb.ts';
+import { verifyOutcomes, type Settled } from './verify.ts';
 
 const { values: args } = parseArgs({
   options: {
-    orders: { type: 'string', default: '20000' },
+    /** Small N and short baselines: a check that the benchmark runs, not a figure to quote. */
+    quick: { type: 'boolean', default: false },
+    orders: { type: 'string' },
     runs: { type: 'string', default: '1' },
     'defect-rate': { type: 'string', default: '0.2' },
     'intake-callers': { type: 'string', default: '8' },
@@ -52,9 +63,9 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.batchSize) },
     concurrency: { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.concurrency) },
     pool: { type: 'string', default: '10' },
-    'tpcb-scale': { type: 'string', default: '10' },
-    'tpcb-seconds': { type: 'string', default: '10' },
-    'bpmn-instances': { type: 'string', default: '1000' },
+    'tpcb-scale': { type: 'string' },
+    'tpcb-seconds': { type: 'string' },
+    'bpmn-instances': { type: 'string' },
     phases: { type: 'string', default: 'engine,tpcb,bpmn' },
     /** Count the statements the engine phase sends, by kind: where the round trips go. */
     'count-queries': { type: 'boolean', default: false },
@@ -62,16 +73,17 @@ const { values: args } = parseArgs({
     'pg-statements': { type: 'boolean', default: false },
   },
 });
-const ORDERS = Number(args.orders);
+const QUICK = args.quick;
+const ORDERS = Number(args.orders ?? (QUICK ? 1_000 : 20_000));
 const RUNS = Number(args.runs);
 const DEFECT_RATE = Number(args['defect-rate']);
 const INTAKE_CALLERS = Number(args['intake-callers']);
 const INTAKE_RATE = Number(args['intake-rate']);
-const TPCB_SCALE = Number(args['tpcb-scale']);
-const TPCB_SECONDS = Number(args['tpcb-seconds']);
+const TPCB_SCALE = Number(args['tpcb-scale'] ?? (QUICK ? 1 : 10));
+const TPCB_SECONDS = Number(args['tpcb-seconds'] ?? (QUICK ? 3 : 10));
+const BPMN_INSTANCES = Number(args['bpmn-instances'] ?? (QUICK ? 100 : 1_000));
+const engineDb = benchDatabaseName('engine');
 const PHASES = new Set(args.phases.split(','));
-const PROCESSES_DIR = fileURLToPath(new URL('../../processes/', import.meta.url));
-const quiet = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 const queryCounts = new Map<string, { n: number; ms: number }>();
 if (args['count-queries']) {
@@ -89,77 +101,6 @@ if (args['count-queries']) {
     return result;
   };
 }
-
-/** CPU seconds (user + system) used so far by the embedded PostgreSQL: the postmaster and its backends. */
-function postgresCpuSeconds(postmasterPid: number | null): number | null {
-  if (!postmasterPid) return null;
-  const tick = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    const ppid = Number(fields[1]);
-    if (pid !== postmasterPid && ppid !== postmasterPid) continue;
-    // utime, stime, cutime, cstime: fields 14–17 of /proc/pid/stat (11–14 after the command).
-    total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-  }
-  return total / tick;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + database;
-  return u.toString();
-}
-
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-async function recreateDatabase(adminUrl: string, name: string): Promise<string> {
-  await admin(adminUrl, async (c) => {
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.query(`create database ${name}`);
-  });
-  return withDatabase(adminUrl, name);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
 interface EngineRun {
   perSecond: number;
@@ -180,7 +121,7 @@ interface EngineRun {
 
 /** One pass of N orders through intake and the workers, on a fresh database. */
 async function runEngine(adminUrl: string, run: number, postmasterPid: number | null): Promise<EngineRun> {
-  const url = await recreateDatabase(adminUrl, `ordo_bench_engine`);
+  const url = await recreateDatabase(adminUrl, engineDb);
   const database = connect(url, { max: Number(args.pool) });
   await migrateToLatest(database.db);
   const boss = await createBoss(url, quiet);
@@ -191,7 +132,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   // What each order must become, worked out before the clock starts; the orders themselves are made again
   // one at a time during intake, so this process does not hold 20,000 of them (its memory is measured).
   const generator = { defectRate: DEFECT_RATE, prefix: `BENCH-${run}` };
-  const expected = new Map<string, 'released' | 'on_hold'>();
+  const expected = new Map<string, Settled>();
   for (const order of orderStream(ORDERS, generator)) expected.set(order.externalId, expectedStatus(order));
   const expectHeld = [...expected.values()].filter((s) => s === 'on_hold').length;
   const orders = orderStream(ORDERS, generator);
@@ -276,16 +217,9 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   }
 
   // Verify: every order ended as its checks say, one instance each, both jobs recorded once per released order.
-  const rows = await database.db.selectFrom('orders').select(['external_id', 'status', 'updated_at']).execute();
-  const statusOf = new Map(rows.map((r) => [r.external_id, r.status]));
-  const wrong = [...expected].filter(([externalId, status]) => statusOf.get(externalId) !== status);
-  if (wrong.length > 0) throw new Error(`${wrong.length} orders ended wrong, e.g. ${wrong[0]![0]}: ${statusOf.get(wrong[0]![0])}, expected ${wrong[0]![1]}`);
-  const count = async (table: 'process_instances' | 'job_effects' | 'instance_history' | 'tickets') =>
-    Number((await database.db.selectFrom(table).select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-  const [instances, effects, history, tickets] = await Promise.all([count('process_instances'), count('job_effects'), count('instance_history'), count('tickets')]);
-  if (instances !== ORDERS || effects !== 2 * (ORDERS - expectHeld) || tickets !== expectHeld) {
-    throw new Error(`exactly-once check failed: ${instances} instances, ${effects} job effects, ${tickets} tickets for ${ORDERS} orders (${expectHeld} held)`);
-  }
+  await verifyOutcomes(database.db, generator.prefix, expected);
+  const rows = await database.db.selectFrom('orders').select(['external_id', 'updated_at']).execute();
+  const history = Number((await database.db.selectFrom('instance_history').select((e) => e.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
   const latencies = rows.map((r) => r.updated_at.getTime() - startedAt.get(r.external_id)!).sort((a, b) => a - b);
   await boss.stop({ graceful: false, wait: true, timeout: 10_000 });
@@ -309,47 +243,28 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
 }
 
 async function main() {
-  let embedded: EmbeddedPostgres | null = null;
-  let dir: string | null = null;
-  let adminUrl = process.env.DATABASE_URL ?? null;
-  if (!adminUrl) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'ordo-bench-pg-'));
-    embedded = await startEmbeddedPostgres({
-      dataDir: dir,
-      port: await freePort(),
-      database: 'postgres',
-      log: quiet,
-      settings: args['pg-statements'] ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {},
-    });
-    adminUrl = embedded.urlFor('postgres');
-  }
+  const server = await benchPostgres(args['pg-statements'] ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {});
+  const adminUrl = server.adminUrl;
+  const tpcbDb = benchDatabaseName('tpcb');
   try {
-    const server = await admin(adminUrl, async (c) => {
-      const v = await c.query<{ server_version: string }>('show server_version');
-      const s = await c.query<{ name: string; setting: string; unit: string | null }>(
-        "select name, setting, unit from pg_settings where name in ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes', 'max_connections')",
-      );
-      return { version: v.rows[0]!.server_version, settings: Object.fromEntries(s.rows.map((r) => [r.name, r.setting + (r.unit ? ` ${r.unit}` : '')])) };
-    });
-    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-    console.log(`machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log(`PostgreSQL ${server.version} (${embedded ? 'embedded, temporary folder' : 'DATABASE_URL'}): ${JSON.stringify(server.settings)}`);
+    console.log(describeMachine());
+    console.log(await describePostgres(server));
     console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}${INTAKE_RATE ? ` at ${INTAKE_RATE}/s` : ' (burst)'}, worker batch ${args['batch-size']}, concurrency ${args.concurrency}, pool ${args.pool}`);
 
-    const tpcbUrl = PHASES.has('tpcb') ? await recreateDatabase(adminUrl, 'ordo_bench_tpcb') : '';
+    const tpcbUrl = PHASES.has('tpcb') ? await recreateDatabase(adminUrl, tpcbDb) : '';
     if (PHASES.has('tpcb')) {
       const t = performance.now();
       await initTpcb(tpcbUrl, TPCB_SCALE);
       console.log(`TPC-B tables at scale ${TPCB_SCALE} loaded in ${fmt((performance.now() - t) / 1000, 1)} s`);
     }
-    const bpmnOrders = makeOrders(Number(args['bpmn-instances']), { defectRate: DEFECT_RATE, prefix: 'BPMN' });
+    const bpmnOrders = makeOrders(BPMN_INSTANCES, { defectRate: DEFECT_RATE, prefix: 'BPMN' });
 
     const results: Array<{ engine?: EngineRun; tpcb1?: number; tpcb4?: number; pgbench?: number | null; tpcb?: number; bpmn?: number }> = [];
     for (let run = 1; run <= RUNS; run++) {
       console.log(`\nrun ${run}/${RUNS}`);
       const r: (typeof results)[number] = {};
       if (PHASES.has('engine')) {
-        const e = (r.engine = await runEngine(adminUrl, run, embedded?.pid ?? null));
+        const e = (r.engine = await runEngine(adminUrl, run, server.pid));
         console.log(
           `  engine: ${ORDERS} orders (${e.released} released, ${e.onHold} on hold) settled in ${fmt(e.seconds, 1)} s → ${fmt(e.perSecond)} orders/s; ` +
             `intake alone ${fmt(e.intakePerSecond)}/s; intake→settled p50 ${fmt(e.p50Ms)} ms, p99 ${fmt(e.p99Ms)} ms; rss peak ${fmt(e.rssPeakMb)} MB`,
@@ -360,17 +275,12 @@ async function main() {
         );
       }
       if (PHASES.has('tpcb')) {
-        const one = await runTpcb(tpcbUrl, TPCB_SCALE, 1, TPCB_SECONDS);
-        const four = await runTpcb(tpcbUrl, TPCB_SCALE, 4, TPCB_SECONDS);
-        r.tpcb1 = one.perSecond;
-        r.tpcb4 = four.perSecond;
-        r.pgbench = runPgbenchBinary(tpcbUrl, 1, TPCB_SECONDS);
-        // The reference is pgbench itself when it is installed (as in BASELINES.md), else the Node version.
-        r.tpcb = r.pgbench ?? one.perSecond;
-        console.log(
-          `  TPC-B (Node, scale ${TPCB_SCALE}): 1 client ${fmt(one.perSecond)} tx/s (avg ${fmt(one.avgLatencyMs, 2)} ms), 4 clients ${fmt(four.perSecond)} tx/s (avg ${fmt(four.avgLatencyMs, 2)} ms)` +
-            (r.pgbench ? `; pgbench binary, 1 client: ${fmt(r.pgbench)} tps` : '; pgbench binary not installed'),
-        );
+        const t = await measureTpcb(tpcbUrl, TPCB_SCALE, TPCB_SECONDS);
+        r.tpcb1 = t.node1.perSecond;
+        r.tpcb4 = t.node4.perSecond;
+        r.pgbench = t.pgbench;
+        r.tpcb = t.reference;
+        console.log(`  ${describeTpcb(t, TPCB_SCALE)}`);
       }
       if (PHASES.has('bpmn')) {
         const b = await runBpmnEngine(bpmnOrders, { approvalThreshold: loadConfig({}).approvalThreshold });
@@ -413,8 +323,11 @@ async function main() {
       `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)}`,
     );
   } finally {
-    await embedded?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (!server.embedded) {
+      await dropDatabase(adminUrl, engineDb);
+      await dropDatabase(adminUrl, tpcbDb);
+    }
+    await server.stop();
   }
 }
 

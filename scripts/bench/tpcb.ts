@@ -94,3 +94,30 @@ export function runPgbenchBinary(url: string, clients: number, seconds: number):
     return null;
   }
 }
+
+export interface TpcbBaseline {
+  /** Node, one client and four. */
+  node1: TpcbResult;
+  node4: TpcbResult;
+  /** Debian's pgbench, one client, when installed. */
+  pgbench: number | null;
+  /** The reference figure: pgbench itself when it is installed (as in BASELINES.md), else the Node version's one client. */
+  reference: number;
+  source: 'pgbench' | 'node';
+}
+
+/** The TPC-B baseline every benchmark quotes: tables made by `initTpcb` first. */
+export async function measureTpcb(url: string, scale: number, seconds: number): Promise<TpcbBaseline> {
+  const node1 = await runTpcb(url, scale, 1, seconds);
+  const node4 = await runTpcb(url, scale, 4, seconds);
+  const pgbench = runPgbenchBinary(url, 1, seconds);
+  return { node1, node4, pgbench, reference: pgbench ?? node1.perSecond, source: pgbench ? 'pgbench' : 'node' };
+}
+
+export function describeTpcb(t: TpcbBaseline, scale: number): string {
+  const f = (n: number, d = 0) => n.toFixed(d);
+  return (
+    `TPC-B (Node, scale ${scale}): 1 client ${f(t.node1.perSecond)} tx/s (avg ${f(t.node1.avgLatencyMs, 2)} ms), 4 clients ${f(t.node4.perSecond)} tx/s (avg ${f(t.node4.avgLatencyMs, 2)} ms)` +
+    (t.pgbench ? `; pgbench binary, 1 client: ${f(t.pgbench)} tps` : '; pgbench binary not installed')
+  );
+}

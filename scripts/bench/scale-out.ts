@@ -1,0 +1,240 @@
+/**
+ * `npm run bench:scale -- [--orders 5000] [--runs 3] [--workers 1,2] [--quick]`
+ *
+ * Does a second worker process add throughput? With ORDO_LIFECYCLE_START=worker, intake only stores the
+ * order and queues a pg-boss start job; worker processes (`node --import tsx src/main.ts worker`, Ordo's
+ * default settings in each: batch 50, concurrency 4, pool 10) run the lifecycles. The benchmark:
+ *
+ * 1. Once: N orders (scripts/bench/orders.ts, 20 % with a defect) go in through the real intake use case
+ *    (`runtime.receive` with the lifecycle start at `worker`, 16 callers at once, as HTTP requests would)
+ *    into a template database: N orders in `received`, N start jobs queued.
+ * 2. Each run, for 1 and then 2 worker processes, on a fresh copy of that database (CREATE DATABASE …
+ *    TEMPLATE, so both see exactly the same data): the start jobs are held with a row lock
+ *    (SELECT … FOR UPDATE; pg-boss fetches with SKIP LOCKED, so the workers see an empty queue) while the
+ *    worker processes start; when all of them run their loops, the lock is released and the clock starts.
+ *    It stops when the database shows every order settled: released, or on hold with its ticket (polled
+ *    every 20 ms). A worker sleeps up to 200 ms (its idle pause) before it sees the released jobs: the same
+ *    for one worker and two.
+ * 3. Exactly-once is checked on each copy: one instance per order, one ticket per held order, one job
+ *    effect per (order, job), every outcome as the order's checks say.
+ *
+ * The 1-worker rate is the baseline of the 2-worker one, same run, same data. Memory: each worker's peak
+ * resident set (VmHWM). CPU per order of the workers and of PostgreSQL shows what runs out.
+ * `--quick`: 500 orders.
+ *
+ * PostgreSQL: DATABASE_URL's server (the benchmark creates and drops its own databases), else Ordo's
+ * embedded PostgreSQL in a temporary folder (fsync and synchronous_commit on). The last line, medians:
+ *   RESULT scale_1_worker_per_s=… scale_2_workers_per_s=… scale_ratio=… worker_rss_mb=…
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.ts';
+import { connect } from '../../src/db/connection.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { BOSS_SCHEMA, createBoss, QUEUES } from '../../src/runtime/boss.ts';
+import { createRuntime } from '../../src/runtime/index.ts';
+import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
+import {
+  benchDatabaseName,
+  benchPostgres,
+  describeMachine,
+  describePostgres,
+  dropDatabase,
+  fmt,
+  listOf,
+  loadAverage,
+  logFolder,
+  medianOf,
+  postgresCpuSeconds,
+  PROCESSES_DIR,
+  quietLogger,
+  recreateDatabase,
+  resultLine,
+  sleep,
+  spawnOrdo,
+  type OrdoProcess,
+  waitForWorker,
+} from './common.ts';
+import { expectedStatus, orderStream } from './orders.ts';
+import { countSettled, verifyOutcomes, type Settled } from './verify.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    orders: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    /** Worker process counts to compare, in order; the first is the baseline of the ratio. */
+    workers: { type: 'string', default: '1,2' },
+    'defect-rate': { type: 'string', default: '0.2' },
+    'intake-callers': { type: 'string', default: '16' },
+    'log-level': { type: 'string', default: 'info' },
+    'node-options': { type: 'string', default: '' },
+    'keep-logs': { type: 'boolean', default: false },
+  },
+});
+const ORDERS = Number(args.orders ?? (args.quick ? 500 : 5_000));
+const RUNS = Number(args.runs);
+const WORKER_COUNTS = args.workers.split(',').map(Number);
+const DEFECT_RATE = Number(args['defect-rate']);
+const INTAKE_CALLERS = Number(args['intake-callers']);
+const NODE_OPTIONS = args['node-options'].split(/\s+/).filter(Boolean);
+const PREFIX = 'SCALE';
+const SETTLE_POLL_MS = 20;
+const SETTLE_TIMEOUT_MS = 30 * 60_000;
+
+/** N received orders with their start jobs queued, as intake leaves them with ORDO_LIFECYCLE_START=worker. */
+async function prepareTemplate(url: string): Promise<Map<string, Settled>> {
+  const database = connect(url, { max: 10 });
+  const boss = await createBoss(url, quietLogger, { supervise: false });
+  try {
+    await migrateToLatest(database.db);
+    const runtime = createRuntime({ db: database.db, boss, logger: quietLogger, config: { ...loadConfig({}), lifecycleStart: 'worker' } });
+    await runtime.deployDefaults(PROCESSES_DIR);
+    const expected = new Map<string, Settled>();
+    const orders = orderStream(ORDERS, { defectRate: DEFECT_RATE, prefix: PREFIX });
+    await Promise.all(
+      Array.from({ length: INTAKE_CALLERS }, async () => {
+        for (let item = orders.next(); !item.done; item = orders.next()) {
+          const order = item.value;
+          expected.set(order.externalId, expectedStatus(order));
+          const result = await runtime.receive(order, 'bench');
+          if (result.outcome !== 'created' || result.order.status !== 'received') throw new Error(`intake answered ${result.outcome} (${result.order.status}) for ${order.externalId}`);
+        }
+      }),
+    );
+    const queued = await boss.getQueueSize(QUEUES.start);
+    if (queued !== ORDERS) throw new Error(`${queued} start jobs queued for ${ORDERS} orders`);
+    return expected;
+  } finally {
+    await boss.stop({ graceful: false, wait: true, timeout: 10_000 });
+    await database.close();
+  }
+}
+
+interface ScaleRun {
+  workers: number;
+  perSecond: number;
+  seconds: number;
+  /** Peak RSS (VmHWM) of each worker process, MB. */
+  rssMb: number[];
+  workerCpuMsPerOrder: number;
+  pgCpuMsPerOrder: number | null;
+}
+
+async function runWorkers(adminUrl: string, template: string, count: number, expected: ReadonlyMap<string, Settled>, postgresPid: number | null): Promise<ScaleRun> {
+  const dbName = benchDatabaseName('scale');
+  const url = await recreateDatabase(adminUrl, dbName, template);
+  const logs = await logFolder('scale');
+  const env = { DATABASE_URL: url, ORDO_LIFECYCLE_START: 'worker', ORDO_ADMIN_PASSWORD: `bench-${randomBytes(8).toString('hex')}`, LOG_LEVEL: args['log-level'] };
+  const workers: OrdoProcess[] = [];
+  const check = connect(url, { max: 2 });
+  const hold = new pg.Client({ connectionString: url, application_name: 'ordo-bench-hold' });
+  let ok = false;
+  try {
+    // Hold the queued starts while the workers start, so the clock measures the work, not Node's start-up.
+    await hold.connect();
+    await hold.query('begin');
+    const held = await hold.query(`select id from ${BOSS_SCHEMA}.job where name = $1 and state = 'created' for update`, [QUEUES.start]);
+    if (held.rowCount !== expected.size) throw new Error(`${held.rowCount} start jobs held for ${expected.size} orders`);
+    for (let i = 0; i < count; i++) workers.push(spawnOrdo('worker', { env, logDir: logs.dir, name: `worker-${i + 1}`, nodeOptions: NODE_OPTIONS }));
+    // One after the other is not needed: every worker only reads the migrated schema and the deployed diagram.
+    await Promise.all(workers.map((w) => waitForWorker(w, args['log-level'])));
+    if ((await countSettled(check.db, PREFIX)) !== 0) throw new Error('orders settled while their start jobs were held');
+
+    const cpu0 = { workers: workers.map((w) => w.cpuSeconds() ?? 0), postgres: postgresCpuSeconds(postgresPid) };
+    const t0 = performance.now();
+    await hold.query('commit');
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    while ((await countSettled(check.db, PREFIX)) < expected.size) {
+      if (Date.now() > deadline) throw new Error(`not all orders settled in ${SETTLE_TIMEOUT_MS / 60_000} minutes`);
+      await sleep(SETTLE_POLL_MS);
+    }
+    const t1 = performance.now();
+    const workerCpu = workers.reduce((sum, w, i) => sum + ((w.cpuSeconds() ?? 0) - cpu0.workers[i]!), 0);
+    const pgCpu = postgresCpuSeconds(postgresPid);
+    const rssMb = workers.map((w) => w.memory()?.peakMb ?? NaN);
+    await verifyOutcomes(check.db, PREFIX, expected);
+    ok = true;
+    const seconds = (t1 - t0) / 1000;
+    return {
+      workers: count,
+      perSecond: expected.size / seconds,
+      seconds,
+      rssMb,
+      workerCpuMsPerOrder: (workerCpu * 1000) / expected.size,
+      pgCpuMsPerOrder: pgCpu !== null && cpu0.postgres !== null ? ((pgCpu - cpu0.postgres) * 1000) / expected.size : null,
+    };
+  } finally {
+    await hold.end().catch(() => undefined);
+    await Promise.all(workers.map((w) => w.stop()));
+    await check.close();
+    await dropDatabase(adminUrl, dbName);
+    if (ok && !args['keep-logs']) await logs.remove();
+    else console.log(`  Ordo's logs: ${logs.dir}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const server = await benchPostgres();
+  const template = benchDatabaseName('scale_template');
+  try {
+    console.log(describeMachine());
+    console.log(await describePostgres(server));
+    console.log(
+      `orders: ${ORDERS}, defect rate ${DEFECT_RATE}, ${RUNS} run(s), worker processes ${WORKER_COUNTS.join(' vs ')}, each with Ordo's defaults ` +
+        `(batch ${DEFAULT_WORKER_OPTIONS.batchSize}, concurrency ${loadConfig({}).workerConcurrency}, pool 10), log level ${args['log-level']}` +
+        (NODE_OPTIONS.length ? `, node ${NODE_OPTIONS.join(' ')}` : ''),
+    );
+    const t = performance.now();
+    const expected = await prepareTemplate(await recreateDatabase(server.adminUrl, template));
+    const held = [...expected.values()].filter((s) => s === 'on_hold').length;
+    console.log(`${ORDERS} orders received with their lifecycle starts queued (${ORDERS - held} to be released, ${held} held) in ${fmt((performance.now() - t) / 1000, 1)} s`);
+
+    const results: ScaleRun[][] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      console.log(`\nrun ${run}/${RUNS}`);
+      const row: ScaleRun[] = [];
+      for (const count of WORKER_COUNTS) {
+        const load = loadAverage();
+        const r = await runWorkers(server.adminUrl, template, count, expected, server.pid);
+        row.push(r);
+        console.log(
+          `  ${count} worker${count > 1 ? 's' : ''}: ${ORDERS} orders settled in ${fmt(r.seconds, 2)} s → ${fmt(r.perSecond)} orders/s (load before ${load}); ` +
+            `CPU per order: workers ${fmt(r.workerCpuMsPerOrder, 2)} ms` + (r.pgCpuMsPerOrder !== null ? `, PostgreSQL ${fmt(r.pgCpuMsPerOrder, 2)} ms` : '') +
+            `; worker peak RSS ${r.rssMb.map((m) => `${fmt(m)} MB`).join(', ')}`,
+        );
+      }
+      if (row.length > 1) console.log(`  ratio ${WORKER_COUNTS[WORKER_COUNTS.length - 1]} : ${WORKER_COUNTS[0]} = ${fmt(row[row.length - 1]!.perSecond / row[0]!.perSecond, 2)}`);
+      results.push(row);
+    }
+
+    const rate = (i: number) => results.map((row) => row[i]!.perSecond);
+    const ratios = results.map((row) => row[row.length - 1]!.perSecond / row[0]!.perSecond);
+    const rss = results.flatMap((row) => row.map((r) => Math.max(...r.rssMb)));
+    console.log(`\nall runs (load ${loadAverage()}):`);
+    WORKER_COUNTS.forEach((count, i) => console.log(`  ${count} worker(s): ${listOf(rate(i))} orders/s; CPU ms per order (workers + PostgreSQL): ${results.map((row) => `${fmt(row[i]!.workerCpuMsPerOrder, 1)} + ${fmt(row[i]!.pgCpuMsPerOrder ?? NaN, 1)}`).join(', ')}`));
+    console.log(`  ratio: ${listOf(ratios, 2)}; worker peak RSS MB: ${listOf(rss)}`);
+    const values: Record<string, string> = {};
+    WORKER_COUNTS.forEach((count, i) => (values[`scale_${count}_worker${count > 1 ? 's' : ''}_per_s`] = medianOf(rate(i))));
+    console.log(
+      resultLine(
+        Object.fromEntries(WORKER_COUNTS.map((count, i) => [`scale_${count}_cpu_ms_per_order`, medianOf(results.map((row) => row[i]!.workerCpuMsPerOrder + (row[i]!.pgCpuMsPerOrder ?? NaN)), 2)])),
+        'DETAIL',
+      ),
+    );
+    console.log(resultLine({ ...values, scale_ratio: medianOf(ratios, 2), worker_rss_mb: medianOf(rss) }));
+    return 0;
+  } finally {
+    if (!server.embedded) await dropDatabase(server.adminUrl, template);
+    await server.stop();
+  }
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(err);
+}
+process.exit(code);

@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { parseResultLines } from '../../scripts/bench/common.ts';
+
+/**
+ * The benchmarks still run: bench:http and bench:scale with a handful of orders against the test
+ * PostgreSQL (they create and drop their own databases on it), each as `npm run bench` would start it.
+ * Their figures mean nothing here; that they finish, verify every order and print a RESULT line does.
+ */
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const BENCH_TIMEOUT_MS = 150_000;
+
+function runBench(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: inject('pgAdminUrl') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), BENCH_TIMEOUT_MS - 5_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('benchmarks', () => {
+  it(
+    'bench:http posts every order through the real web and worker processes and reports them all accepted',
+    async () => {
+      const { code, output } = await runBench('scripts/bench/http.ts', [
+        '--orders', '50', '--runs', '1', '--warmup', '0', '--healthz-seconds', '1', '--tpcb-scale', '1', '--tpcb-seconds', '1',
+      ]);
+      expect(code, output).toBe(0);
+      const result = parseResultLines(output);
+      expect(result.http_non2xx, output).toBe('0');
+      expect(Number(result.http_orders_per_s)).toBeGreaterThan(0);
+      expect(Number(result.http_p99_ms)).toBeGreaterThanOrEqual(Number(result.http_p50_ms));
+      expect(Number(result.healthz_per_s)).toBeGreaterThan(0);
+      expect(Number(result.tpcb_per_s)).toBeGreaterThan(0);
+      expect(Number(result.web_rss_mb)).toBeGreaterThan(0);
+      expect(Number(result.worker_rss_mb)).toBeGreaterThan(0);
+    },
+    BENCH_TIMEOUT_MS,
+  );
+
+  it(
+    'bench:scale settles the same queued orders with one worker process and with two, exactly once',
+    async () => {
+      const { code, output } = await runBench('scripts/bench/scale-out.ts', ['--orders', '40', '--runs', '1']);
+      expect(code, output).toBe(0);
+      const result = parseResultLines(output);
+      expect(Number(result.scale_1_worker_per_s)).toBeGreaterThan(0);
+      expect(Number(result.scale_2_workers_per_s)).toBeGreaterThan(0);
+      expect(Number(result.scale_ratio)).toBeGreaterThan(0);
+      expect(Number(result.worker_rss_mb)).toBeGreaterThan(0);
+    },
+    BENCH_TIMEOUT_MS,
+  );
+});
