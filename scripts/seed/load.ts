@@ -12,7 +12,7 @@ import type { Db, Tx } from '../../src/db/database.ts';
 import type { Order } from '../../src/orders/schema.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { orderStream, prng, SEED_MIX } from '../bench/orders.ts';
-import { captureShapes, classify, contextFor, orderRowJson, renderRows, SEED_TABLES, SeedError, verifyAgainstEngine, type SeedTable, type ShapeKey } from './shapes.ts';
+import { captureShapes, classify, contextFor, orderRowJson, renderHistory, renderRows, SEED_TABLES, SeedError, verifyAgainstEngine, type SeedTable, type ShapeKey } from './shapes.ts';
 
 export interface SeedOptions {
   orders: number;
@@ -56,6 +56,9 @@ const ENGINE_CHECK_EVERY = 250;
 const YIELD_EVERY = 25;
 
 type Batch = Record<SeedTable | 'orders', string[]>;
+/** Tables whose rows are rendered whole per order; the history goes compact (see insertBatch). */
+const ROW_TABLES = SEED_TABLES.filter((t) => t !== 'instance_history');
+
 const emptyBatch = (): Batch => ({ orders: [], order_events: [], process_instances: [], instance_history: [], tickets: [], ticket_events: [], job_effects: [] });
 
 /** Milliseconds spent per statement (summed over batches, which overlap) and building rows in Node. */
@@ -67,10 +70,12 @@ async function timed(timings: SeedTimings, key: keyof SeedTimings, work: Promise
   timings[key] += performance.now() - t;
 }
 
-async function insertBatch(trx: Tx, b: Batch, timings: SeedTimings): Promise<void> {
+async function insertBatch(trx: Tx, b: Batch, historyTemplate: string, timings: SeedTimings): Promise<void> {
   const json = (rows: string[]) => '[' + rows.join(',') + ']';
   // A crash mid-seed loses whole batches only; nothing else waits on these commits.
   await sql`set local synchronous_commit = off`.execute(trx);
+  // The ordered inserts sort a batch's rows: in memory, not in temporary files.
+  await sql`set local work_mem = '256MB'`.execute(trx);
   await timed(timings, 'orders', sql`
     insert into orders (id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at, revision, created_at, updated_at)
     select id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at, revision, created_at, updated_at
@@ -86,12 +91,14 @@ async function insertBatch(trx: Tx, b: Batch, timings: SeedTimings): Promise<voi
     select id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state, waiting_at, waiting_messages, revision, created_at, updated_at, ended_at
     from json_to_recordset(${json(b.process_instances)}::json) as r(id uuid, definition_id uuid, process_key text, version int, business_key text, order_id uuid, parent_id uuid,
       parent_wait_id text, status text, state jsonb, waiting_at text[], waiting_messages text[], revision int, created_at timestamptz, updated_at timestamptz, ended_at timestamptz)`.execute(trx));
+  // Per order only its instance, times and the data that differs; the shape's template rows are joined in here.
   await timed(timings, 'instance_history', sql`
     insert into instance_history (instance_id, element_id, element_type, event, at, actor, data)
-    select instance_id, element_id, element_type, event, at, actor, data
-    from rows from (json_to_recordset(${json(b.instance_history)}::json) as (instance_id uuid, element_id text, element_type text, event text, at timestamptz, actor text, data jsonb))
-      with ordinality as r(instance_id, element_id, element_type, event, at, actor, data, n)
-    order by n`.execute(trx));
+    select o.i, t.element_id, t.element_type, t.event, (case t.phase when 0 then o.b0 else o.b1 end) + t.ms * interval '1 millisecond', t.actor,
+           case when t.v is null then t.data else o.v -> t.v end
+    from rows from (json_to_recordset(${json(b.instance_history)}::json) as (i uuid, s int, b0 timestamptz, b1 timestamptz, v jsonb)) with ordinality as o(i, s, b0, b1, v, n)
+    join json_to_recordset(${historyTemplate}::json) as t(s int, seq int, element_id text, element_type text, event text, actor text, phase int, ms bigint, data jsonb, v int) on t.s = o.s
+    order by o.n, t.seq`.execute(trx));
   if (b.tickets.length > 0) {
     await timed(timings, 'tickets', sql`
       with t as (
@@ -146,7 +153,7 @@ export async function seedOrders(runtime: Runtime, db: Db, input: Partial<SeedOp
   const start = now - options.days * DAY_MS;
   const span = now - 60_000 - start;
   const timeRandom = prng(options.seed ^ 0x7173);
-  const arrival = (n: number) => start + ((n + timeRandom()) * span) / N;
+  const arrival = (n: number) => Math.floor(start + ((n + timeRandom()) * span) / N);
   const arrivals = new Float64Array(N);
   const lib = runtime.ctx.feelFunctions as Record<string, (...args: unknown[]) => unknown>;
   const settings = runtime.settings;
@@ -174,15 +181,15 @@ export async function seedOrders(runtime: Runtime, db: Db, input: Partial<SeedOp
   const t1 = performance.now();
   let lastReport = t1;
 
-  const flush = async (b: Batch, count: number) => {
+  const flush = async (b: Batch, count: number, historyRows: number) => {
     while (inFlight.size >= options.inFlight) await Promise.race(inFlight);
     if (failure) throw failure;
     const p: Promise<void> = db
       .transaction()
-      .execute((trx) => insertBatch(trx, b, timings))
+      .execute((trx) => insertBatch(trx, b, historyTemplate, timings))
       .then(() => {
         done += count;
-        for (const t of Object.keys(b) as Array<keyof Batch>) rows[t] += b[t].length;
+        for (const t of Object.keys(b) as Array<keyof Batch>) rows[t] += t === 'instance_history' ? historyRows : b[t].length;
         const at = performance.now();
         if (at - lastReport >= (options.progressEveryMs ?? 5_000) || done === N) {
           lastReport = at;
@@ -199,12 +206,15 @@ export async function seedOrders(runtime: Runtime, db: Db, input: Partial<SeedOp
     inFlight.add(p);
   };
 
+  const shapeIndex = new Map([...shapes.keys()].map((k, i) => [k, i]));
+  const historyTemplate = JSON.stringify([...shapes.values()].flatMap((shape, s) => shape.history.template.map((row) => ({ s, ...row }))));
+  let batchHistoryRows = 0;
   const deliveryRandom = prng(options.seed ^ 0xde11);
   let n = 0;
   let inBatch = 0;
   let buildStart = performance.now();
   for (const order of orders) {
-    const deliveredAt = arrivals[n]! + DELIVERY_MIN_MS + deliveryRandom() * DELIVERY_SPREAD_MS;
+    const deliveredAt = Math.floor(arrivals[n]! + DELIVERY_MIN_MS + deliveryRandom() * DELIVERY_SPREAD_MS);
     const verdict = classify(order, lib, settings, deliveredAt < now - 60_000);
     const shape = shapes.get(verdict.shape)!;
     const ids = { orderId: randomUUID(), instanceId: randomUUID() };
@@ -215,8 +225,10 @@ export async function seedOrders(runtime: Runtime, db: Db, input: Partial<SeedOp
     const orderJson = JSON.stringify(order);
     const context = contextFor(shape, model, order, orderJson, verdict, ids, [arrivals[n]!, deliveredAt]);
     batch.orders.push(orderRowJson(order, orderJson, shape, context));
-    const r = renderRows(shape, context);
-    for (const t of SEED_TABLES) for (const row of r[t]) batch[t].push(row);
+    const r = renderRows(shape, context, ROW_TABLES);
+    for (const t of ROW_TABLES) for (const row of r[t]) batch[t].push(row);
+    batch.instance_history.push(renderHistory(shape, shapeIndex.get(verdict.shape)!, context));
+    batchHistoryRows += shape.history.template.length;
     shapeCounts[verdict.shape]++;
     if (shape.ticket) openTickets++;
     n++;
@@ -228,14 +240,15 @@ export async function seedOrders(runtime: Runtime, db: Db, input: Partial<SeedOp
     }
     if (++inBatch >= options.batchSize) {
       timings.build += performance.now() - buildStart;
-      await flush(batch, inBatch);
+      await flush(batch, inBatch, batchHistoryRows);
       buildStart = performance.now();
       batch = emptyBatch();
       inBatch = 0;
+      batchHistoryRows = 0;
     }
   }
   timings.build += performance.now() - buildStart;
-  if (inBatch > 0) await flush(batch, inBatch);
+  if (inBatch > 0) await flush(batch, inBatch, batchHistoryRows);
   await Promise.all(inFlight);
   if (failure) throw failure;
   return { orders: N, shapes: shapeCounts, openTickets, rows, verifiedWithEngine: verified, templateSeconds, loadSeconds: (performance.now() - t1) / 1000, timings };

@@ -244,6 +244,11 @@ export interface SeedShape {
   revision: number;
   updatedAt: Part;
   rows: Record<SeedTable, Part[][]>;
+  /**
+   * The history again, split for the loader: rows whose data is the same for every order of the shape
+   * are expanded from this template by PostgreSQL; only the others' data travels per order (`v`, by index).
+   */
+  history: { template: HistoryTemplateRow[]; dataParts: Part[][] };
   /** Variable slots besides the order, in the state, history, events and job effects. */
   slotNames: string[];
   /** The instance's variables where it rests (constants as they are; slots filled per order). */
@@ -253,6 +258,19 @@ export interface SeedShape {
   /** What the engine's start step leaves: where the token waits, which variables exist. */
   startWait: string[];
   startVars: string[];
+}
+
+export interface HistoryTemplateRow {
+  seq: number;
+  element_id: string;
+  element_type: string;
+  event: string;
+  actor: string | null;
+  phase: 0 | 1;
+  ms: number;
+  /** The data when it is the same for every order, else null and `v` says which per-order value it is. */
+  data: unknown;
+  v: number | null;
 }
 
 export interface CaptureOptions {
@@ -310,8 +328,9 @@ async function waitUntilSettled(db: Db, ids: string[], timeoutMs: number): Promi
 
 async function readRows(db: Db, orderId: string) {
   const orderRow = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
-  const instances = await db.selectFrom('process_instances').selectAll().where('order_id', '=', orderId).execute();
-  if (instances.length !== 1) throw new SeedError(`A template order has ${instances.length} process instances; the seed knows lifecycles with exactly one.`);
+  const instances = await db.selectFrom('process_instances').selectAll().where('order_id', '=', orderId).where('parent_id', 'is', null).execute();
+  const children = await db.selectFrom('process_instances').select('id').where('parent_id', 'in', instances.length ? instances.map((i) => i.id) : ['00000000-0000-0000-0000-000000000000']).execute();
+  if (instances.length !== 1 || children.length > 0) throw new SeedError(`A template order has ${instances.length + children.length} process instances; the seed knows lifecycles with exactly one.`);
   const instance = instances[0]!;
   const tickets = await db.selectFrom('tickets').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
   const ticketEvents = tickets.length
@@ -340,7 +359,7 @@ async function readRows(db: Db, orderId: string) {
 
 async function deleteTemplates(db: Db, orderIds: string[]): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const instances = (await trx.selectFrom('process_instances').select('id').where('order_id', 'in', orderIds).execute()).map((r) => r.id);
+    const instances = (await trx.selectFrom('process_instances').select('id').where('order_id', 'in', orderIds).where('parent_id', 'is', null).execute()).map((r) => r.id);
     await trx.deleteFrom('tickets').where('order_id', 'in', orderIds).execute(); // ticket_events cascade
     await trx.deleteFrom('job_effects').where('order_id', 'in', orderIds).execute();
     if (instances.length) await trx.deleteFrom('process_instances').where('id', 'in', instances).execute(); // history cascades
@@ -385,6 +404,33 @@ function compileShape(c: Captured, model: CompiledProcess, lib: FeelLibrary, set
   const rows = {} as Record<SeedTable, Part[][]>;
   for (const table of SEED_TABLES) rows[table] = c.rows[table].map((r, i) => compileRow(r, TABLES[table], { ...env, where: `${c.shape}: ${table}[${i}]` }, c.timeline));
 
+  const history: SeedShape['history'] = { template: [], dataParts: [] };
+  c.rows.instance_history.forEach((h, seq) => {
+    const where = `${c.shape}: instance_history[${seq}]`;
+    const constant = (value: unknown) => {
+      const out = new PartList();
+      compileValue(value, { ...env, where }, out);
+      return out.parts.every((p) => typeof p === 'string') ? (out.parts as string[]).join('') : null;
+    };
+    for (const col of ['element_id', 'element_type', 'event', 'actor'] as const) if (constant(h[col]) === null) throw new SeedError(`${where}.${col} differs per order; the seed expects it not to.`);
+    const at = timePart(h.at, c.timeline) as { time: 0 | 1; ms: number };
+    const data = new PartList();
+    compileValue(h.data, { ...env, where: `${where}.data` }, data);
+    const fixed = data.parts.every((p) => typeof p === 'string');
+    history.template.push({
+      seq,
+      element_id: String(h.element_id),
+      element_type: String(h.element_type),
+      event: String(h.event),
+      actor: (h.actor as string | null) ?? null,
+      phase: at.time,
+      ms: at.ms,
+      data: fixed ? JSON.parse((data.parts as string[]).join('')) : null,
+      v: fixed ? null : history.dataParts.length,
+    });
+    if (!fixed) history.dataParts.push(data.parts);
+  });
+
   let ticket: SeedShape['ticket'] = null;
   if (c.rows.tickets.length > 1) throw new SeedError(`A template order of the shape "${c.shape}" has ${c.rows.tickets.length} tickets; the seed knows one at most.`);
   const t = c.rows.tickets[0];
@@ -405,6 +451,7 @@ function compileShape(c: Captured, model: CompiledProcess, lib: FeelLibrary, set
     revision: Number(c.orderRow.revision),
     updatedAt: timePart(c.orderRow.updated_at, c.timeline),
     rows,
+    history,
     slotNames,
     finalVars,
     jobElements,
@@ -447,10 +494,19 @@ export function orderRowJson(order: Order, orderJson: string, shape: SeedShape, 
 }
 
 /** The rows of one order of this shape, as JSON text per table. */
-export function renderRows(shape: SeedShape, context: RowContext): Record<SeedTable, string[]> {
+export function renderRows(shape: SeedShape, context: RowContext, tables: readonly SeedTable[] = SEED_TABLES): Record<SeedTable, string[]> {
   const out = {} as Record<SeedTable, string[]>;
-  for (const table of SEED_TABLES) out[table] = shape.rows[table].map((parts) => render(parts, context));
+  for (const table of tables) out[table] = shape.rows[table].map((parts) => render(parts, context));
   return out;
+}
+
+/**
+ * One order's history for the loader: its instance, its shape (by index), its two base times and the
+ * data of the rows that differ per order; PostgreSQL expands it with the shape's history template.
+ */
+export function renderHistory(shape: SeedShape, shapeIndex: number, context: RowContext): string {
+  const data = shape.history.dataParts.map((parts) => render(parts, context));
+  return `{"i":"${context.instanceId}","s":${shapeIndex},"b0":"${new Date(context.base[0]).toISOString()}","b1":"${new Date(context.base[1]).toISOString()}","v":[${data.join(',')}]}`;
 }
 
 export function renderTime(part: Part, context: RowContext): string {
@@ -485,6 +541,13 @@ function verifyShape(shape: SeedShape, second: Captured, model: CompiledProcess)
     if (built[table].length !== actual.length) throw new SeedError(`${shape.key}: the engine wrote ${actual.length} ${table} rows, the template has ${built[table].length}.`);
     actual.forEach((row, i) => compareRows(shape.key, table, JSON.parse(built[table][i]!), row, TABLES[table]));
   }
+  // The compact history the loader sends, expanded as its INSERT does, must be the same rows too.
+  const compact = JSON.parse(renderHistory(shape, 0, context)) as { i: string; b0: string; b1: string; v: unknown[] };
+  shape.history.template.forEach((t, i) => {
+    const at = new Date(Date.parse(t.phase === 0 ? compact.b0 : compact.b1) + t.ms).toISOString();
+    const row = { instance_id: compact.i, element_id: t.element_id, element_type: t.element_type, event: t.event, at, actor: t.actor, data: t.v === null ? t.data : compact.v[t.v] };
+    compareRows(shape.key, 'instance_history (compact)', row, second.rows.instance_history[i]!, TABLES.instance_history);
+  });
   const orderRow = JSON.parse(orderRowJson(second.order, orderJson, shape, context));
   compareRows(shape.key, 'orders', orderRow, { ...second.orderRow, tags: undefined, created_at: second.orderRow.created_at }, { skip: ['tags'], times: ['created_at', 'updated_at', 'placed_at'] });
 }
