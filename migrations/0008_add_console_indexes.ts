@@ -21,8 +21,34 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql.raw(`create index tickets_open_priority_order_idx on tickets ((-priority_rank), (coalesce(due_at, ${FAR})), id) where ${OPEN}`).execute(db);
   // Any one status (resolved, cancelled, ...) by due time.
   await sql.raw(`create index tickets_status_due_order_idx on tickets (status, (coalesce(due_at, ${FAR})), id)`).execute(db);
-  // Search in the queue matches ticket titles too.
-  await sql.raw(`create index tickets_open_title_trgm_idx on tickets using gin (title gin_trgm_ops) where ${OPEN}`).execute(db);
+  // Search in the queue looks for the text in the ticket's title and its order's number, customer name
+  // and e-mail. The order's part is copied onto the ticket (triggers keep it current), so the search is
+  // one trigram index over open tickets rather than a join with every order. \x01 keeps a match from
+  // spanning the title and the order's text.
+  await sql`alter table tickets add column search text`.execute(db);
+  await sql`
+    create function tickets_search_text(title text, order_id uuid) returns text language sql stable as $$
+      select title || E'\x01' || coalesce((select external_id || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, '') from orders where id = order_id), '')
+    $$`.execute(db);
+  await sql`
+    create function tickets_fill_search() returns trigger language plpgsql as $$
+    begin
+      new.search := tickets_search_text(new.title, new.order_id);
+      return new;
+    end $$`.execute(db);
+  await sql`create trigger tickets_search before insert or update of title, order_id on tickets for each row execute function tickets_fill_search()`.execute(db);
+  await sql`
+    create function orders_refresh_ticket_search() returns trigger language plpgsql as $$
+    begin
+      update tickets set search = tickets_search_text(title, order_id) where order_id = new.id;
+      return null;
+    end $$`.execute(db);
+  await sql`
+    create trigger orders_ticket_search after update of customer_name, customer_email on orders for each row
+    when (old.customer_name is distinct from new.customer_name or old.customer_email is distinct from new.customer_email)
+    execute function orders_refresh_ticket_search()`.execute(db);
+  await sql`update tickets set search = tickets_search_text(title, order_id)`.execute(db);
+  await sql.raw(`create index tickets_open_search_trgm_idx on tickets using gin (search gin_trgm_ops) where ${OPEN}`).execute(db);
   // The dashboard: tickets opened and resolved per hour, this week's problems, the oldest open ticket per queue.
   await sql`create index tickets_created_idx on tickets (created_at)`.execute(db);
   await sql`create index tickets_resolved_closed_idx on tickets (closed_at) where status = 'resolved'`.execute(db);
@@ -112,6 +138,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop trigger orders_ticket_search on orders`.execute(db);
+  await sql`drop trigger tickets_search on tickets`.execute(db);
+  await sql`drop function orders_refresh_ticket_search()`.execute(db);
+  await sql`drop function tickets_fill_search()`.execute(db);
+  await sql`drop index tickets_open_search_trgm_idx`.execute(db);
+  await sql`alter table tickets drop column search`.execute(db);
+  await sql`drop function tickets_search_text(text, uuid)`.execute(db);
   for (const t of ['tickets_tally_insert', 'tickets_tally_update', 'tickets_tally_delete']) await sql.raw(`drop trigger ${t} on tickets`).execute(db);
   for (const t of ['orders_tally_insert', 'orders_tally_update', 'orders_tally_delete']) await sql.raw(`drop trigger ${t} on orders`).execute(db);
   await sql`drop function open_ticket_tally_capture()`.execute(db);
@@ -127,7 +160,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     'tickets_open_queue_due_order_idx',
     'tickets_open_priority_order_idx',
     'tickets_status_due_order_idx',
-    'tickets_open_title_trgm_idx',
     'tickets_created_idx',
     'tickets_resolved_closed_idx',
     'tickets_open_queue_created_idx',

@@ -347,16 +347,14 @@ function cursorFits(sort: TicketSort, c: unknown[]): boolean {
 const FAR = '9999-12-31T00:00:00Z';
 /** The queue's due-time sort key, written exactly as the indexes of migration 0008 have it. */
 const DUE = sql`coalesce(tickets.due_at, ${sql.lit(FAR)}::timestamptz)`;
-/** The order search text, as the trigram index on orders has it. */
-const ORDER_SEARCH = sql`(o.external_id || ' ' || coalesce(o.customer_name, '') || ' ' || coalesce(o.customer_email, ''))`;
 
 /**
  * A page of tickets in one of three orders, each an index order (migration 0008), so a page is a short
  * index range whatever the number of open tickets: due (soonest first, tickets without a due time
  * last), priority (most urgent first, then due) and newest. A search looks for the text in the
- * ticket's title and in its order's number, customer name and e-mail: each half is its own ordered,
- * limited query (PostgreSQL can then choose per half between walking the sort order and looking the
- * text up in a trigram index), and the page is the first of their union.
+ * ticket's title and in its order's number, customer name and e-mail, all in the ticket's `search`
+ * column (kept by triggers, migration 0008) with a trigram index over open tickets: PostgreSQL walks
+ * the sort order when the text is common and looks it up in the index when it is rare.
  */
 export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
   const size = Math.min(Math.max(limit, 1), 200);
@@ -383,14 +381,11 @@ export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: Tick
     if (c) conds.push(sql`(${DUE}, tickets.id) > (${String(c[0])}::timestamptz, ${String(c[1])}::bigint)`);
     order = sql`${DUE}, tickets.id`;
   }
-  const where = sql.join(conds, sql` and `);
-  let q = ticketQuery(db).where(sql<SqlBool>`${where}`);
   if (filters.q && filters.q.trim()) {
     const text = `%${filters.q.trim().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
-    const byTitle = sql`select tickets.id from tickets where ${where} and tickets.title ilike ${text} order by ${order} limit ${size + 1}`;
-    const byOrder = sql`select tickets.id from tickets join orders o on o.id = tickets.order_id where ${where} and ${ORDER_SEARCH} ilike ${text} order by ${order} limit ${size + 1}`;
-    q = q.where(sql<SqlBool>`tickets.id in (select id from (${byTitle}) as a union select id from (${byOrder}) as b)`);
+    conds.push(sql`tickets.search ilike ${text}`);
   }
+  const q = ticketQuery(db).where(sql<SqlBool>`${sql.join(conds, sql` and `)}`);
   const rows = await q.orderBy(order).limit(size + 1).execute();
   const page = rows.slice(0, size);
   const last = page[page.length - 1];
