@@ -348,6 +348,14 @@ const FAR = '9999-12-31T00:00:00Z';
 /** The queue's due-time sort key, written exactly as the indexes of migration 0008 have it. */
 const DUE = sql`coalesce(tickets.due_at, ${sql.lit(FAR)}::timestamptz)`;
 
+/** The WHERE and ORDER BY of a page of tickets, and how to write the cursor after its last row. */
+export interface TicketPage {
+  where: RawBuilder<SqlBool>;
+  order: RawBuilder<unknown>;
+  size: number;
+  cursorAfter(row: { id: string; priority_rank: number; due_at: Date | null }): string;
+}
+
 /**
  * A page of tickets in one of three orders, each an index order (migration 0008), so a page is a short
  * index range whatever the number of open tickets: due (soonest first, tickets without a due time
@@ -356,7 +364,7 @@ const DUE = sql`coalesce(tickets.due_at, ${sql.lit(FAR)}::timestamptz)`;
  * column (kept by triggers, migration 0008) with a trigram index over open tickets: PostgreSQL walks
  * the sort order when the text is common and looks it up in the index when it is rare.
  */
-export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
+export function ticketPage(filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string): TicketPage {
   const size = Math.min(Math.max(limit, 1), 200);
   const c = cursor ? decode(cursor) : null;
   if (cursor && (!c || !cursorFits(sort, c))) throw new TicketError('INVALID_CURSOR', 'The cursor is not one this server issued.');
@@ -370,6 +378,10 @@ export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: Tick
   if (filters.unassigned) conds.push(sql`tickets.assignee_id is null`);
   if (filters.orderId) conds.push(sql`tickets.order_id = ${filters.orderId}`);
   if (filters.olderThanMinutes) conds.push(sql`tickets.created_at < ${new Date(Date.now() - filters.olderThanMinutes * 60_000)}`);
+  if (filters.q && filters.q.trim()) {
+    const text = `%${filters.q.trim().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
+    conds.push(sql`tickets.search ilike ${text}`);
+  }
   let order: RawBuilder<unknown>;
   if (sort === 'priority') {
     if (c) conds.push(sql`(-tickets.priority_rank, ${DUE}, tickets.id) > (${-Number(c[0])}, ${String(c[1])}::timestamptz, ${String(c[2])}::bigint)`);
@@ -381,17 +393,21 @@ export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: Tick
     if (c) conds.push(sql`(${DUE}, tickets.id) > (${String(c[0])}::timestamptz, ${String(c[1])}::bigint)`);
     order = sql`${DUE}, tickets.id`;
   }
-  if (filters.q && filters.q.trim()) {
-    const text = `%${filters.q.trim().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
-    conds.push(sql`tickets.search ilike ${text}`);
-  }
-  const q = ticketQuery(db).where(sql<SqlBool>`${sql.join(conds, sql` and `)}`);
-  const rows = await q.orderBy(order).limit(size + 1).execute();
-  const page = rows.slice(0, size);
+  const due = (r: { due_at: Date | null }) => (r.due_at ? r.due_at.toISOString() : FAR);
+  return {
+    where: sql<SqlBool>`${sql.join(conds, sql` and `)}`,
+    order,
+    size,
+    cursorAfter: (r) => (sort === 'priority' ? encode([r.priority_rank, due(r), r.id]) : sort === 'newest' ? encode([r.id]) : encode([due(r), r.id])),
+  };
+}
+
+export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
+  const p = ticketPage(filters, sort, limit, cursor);
+  const rows = await ticketQuery(db).where(p.where).orderBy(p.order).limit(p.size + 1).execute();
+  const page = rows.slice(0, p.size);
   const last = page[page.length - 1];
-  const due = (r: typeof last) => (r!.due_at ? r!.due_at.toISOString() : FAR);
-  const next = rows.length > size && last ? (sort === 'priority' ? encode([last.priority_rank, due(last), last.id]) : sort === 'newest' ? encode([last.id]) : encode([due(last), last.id])) : null;
-  return { items: page.map(toTicketView), nextCursor: next };
+  return { items: page.map(toTicketView), nextCursor: rows.length > p.size && last ? p.cursorAfter(last) : null };
 }
 
 /** Open tickets counted per queue and per code (queue headers and filters), from the running tally. */
