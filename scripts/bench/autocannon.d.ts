@@ -51,6 +51,11 @@ declare module 'autocannon' {
     latency: Histogram;
     requests: Histogram & { sent: number };
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** The run, awaitable for its result; emits 'response' (client, statusCode, bytes, responseTime ms) per answer. */
+  interface Instance extends Promise<Result> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTime: number) => void): Instance;
+    on(event: string, listener: (...args: any[]) => void): Instance;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

@@ -6,6 +6,7 @@ import type { OrderEventsTable, OrdersTable } from './tables/orders.table.ts';
 import type { ProcessMigrationsTable } from './tables/process-migrations.table.ts';
 import type { DeploymentsTable, InstanceHistoryTable, JobEffectsTable, ProcessDefinitionsTable, ProcessInstancesTable, ReceivedMessagesTable } from './tables/processes.table.ts';
 import type { LoginAttemptsTable, SessionsTable } from './tables/sessions.table.ts';
+import type { OpenTicketTallyTable, OrderStatusTallyTable } from './tables/tally.table.ts';
 import type { TicketEventsTable, TicketsTable } from './tables/tickets.table.ts';
 import type { UsersTable } from './tables/users.table.ts';
 
@@ -27,6 +28,8 @@ export interface Database {
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   order_notes: OrderNotesTable;
+  open_ticket_tally: OpenTicketTallyTable;
+  order_status_tally: OrderStatusTallyTable;
 }
 
 export type Db = Kysely<Database>;

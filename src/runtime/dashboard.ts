@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../db/tables/orders.table.ts';
+import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
+import { openTicketTally, orderStatusTally } from './tallies.ts';
 
 /** The numbers on the console's dashboard: orders per status, open tickets per queue, ticket throughput. */
 
@@ -10,15 +12,17 @@ export interface OrderStatusCount {
   today: number;
 }
 
-/** Orders per status, all of them and those received since `since` (the start of the day). */
+/**
+ * Orders per status, all of them (the running tally) and those received since `since` (the start of
+ * the day: an index range over today's orders only).
+ */
 export async function orderStatusCounts(db: DbOrTx, since: Date): Promise<OrderStatusCount[]> {
-  const rows = await db
-    .selectFrom('orders')
-    .select(['status', sql<number>`count(*)::int`.as('total'), sql<number>`(count(*) filter (where created_at >= ${since}))::int`.as('today')])
-    .groupBy('status')
-    .execute();
-  const by = new Map(rows.map((r) => [r.status, r]));
-  return ORDER_STATUSES.map((status) => ({ status, total: by.get(status)?.total ?? 0, today: by.get(status)?.today ?? 0 }));
+  const [totals, today] = await Promise.all([
+    orderStatusTally(db),
+    db.selectFrom('orders').select(['status', sql<number>`count(*)::int`.as('n')]).where('created_at', '>=', since).groupBy('status').execute(),
+  ]);
+  const todayBy = new Map(today.map((r) => [r.status, r.n]));
+  return ORDER_STATUSES.map((status) => ({ status, total: totals.get(status) ?? 0, today: todayBy.get(status) ?? 0 }));
 }
 
 export interface QueueAge {
@@ -38,16 +42,20 @@ export interface HourBucket {
 const HOUR_MS = 60 * 60 * 1000;
 export const THROUGHPUT_HOURS = 24;
 
-/** Open tickets per queue with the age of the oldest (most urgent question: what has waited longest). */
+/**
+ * Open tickets per queue with the age of the oldest (most urgent question: what has waited longest):
+ * the counts from the running tally, each queue's oldest ticket from the index on open tickets by queue.
+ */
 export async function openTicketsByQueue(db: DbOrTx): Promise<QueueAge[]> {
-  const rows = await db
-    .selectFrom('tickets')
-    .select(['queue', sql<number>`count(*)::int`.as('open'), sql<Date>`min(created_at)`.as('oldest_at')])
-    .where('status', 'in', ['open', 'in_progress'])
-    .groupBy('queue')
-    .orderBy(sql`min(created_at)`)
-    .execute();
-  return rows.map((r) => ({ queue: r.queue, open: r.open, oldestAt: new Date(r.oldest_at) }));
+  const { queues } = await openTicketTally(db);
+  const oldest = await Promise.all(
+    queues.map((q) =>
+      db.selectFrom('tickets').select('created_at').where('queue', '=', q.queue).where('status', 'in', OPEN_TICKET_STATUSES).orderBy('created_at').limit(1).executeTakeFirst(),
+    ),
+  );
+  return queues
+    .map((q, i) => ({ queue: q.queue, open: q.count, oldestAt: oldest[i]?.created_at ?? new Date() }))
+    .sort((a, b) => a.oldestAt.getTime() - b.oldestAt.getTime());
 }
 
 /** Tickets opened and resolved per hour over the last 24 hours, oldest hour first, empty hours included. */
@@ -72,8 +80,7 @@ export async function ticketThroughput(db: DbOrTx, now: Date): Promise<HourBucke
   return buckets;
 }
 
-/** The one number in the navigation: tickets waiting for an operator. */
+/** The one number in the navigation: tickets waiting for an operator (the running tally). */
 export async function openTicketCount(db: DbOrTx): Promise<number> {
-  const row = await db.selectFrom('tickets').select(sql<number>`count(*)::int`.as('n')).where('status', 'in', ['open', 'in_progress']).executeTakeFirst();
-  return row?.n ?? 0;
+  return (await openTicketTally(db)).total;
 }

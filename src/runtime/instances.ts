@@ -563,14 +563,7 @@ export class StepSession {
   }
 
   private async openTicket(model: CompiledProcess, row: ProcessInstanceRow, state: InstanceState, effect: Extract<Effect, { type: 'openTicket' }>, actor: string) {
-    const element = model.elements[effect.elementId];
-    const def = effect.ticket;
-    const context = { ...templateContext(state, effect.issues), error: effect.error ?? null, step: { id: effect.elementId, name: element?.name ?? effect.elementId } };
-    let instructions = renderInstructions(def?.instructions ?? [], effect.issues.map(asIssue), context);
-    if (instructions.length === 0) instructions = defaultInstructions(effect.kind, element?.name ?? effect.elementId, effect.error);
-    const title = def?.title ? renderTemplate(def.title, context) : defaultTitle(effect.kind, element?.name ?? effect.elementId);
-    const due = def?.due ? parseDuration(def.due) : null;
-    const priority = normalPriority(def?.priority ?? (effect.kind === 'technical' ? 'high' : 'normal'));
+    const content = ticketContent(model, effect, state.variables, this.now);
     await this.write(row.id);
     const inserted = await this.trx
       .insertInto('tickets')
@@ -579,18 +572,18 @@ export class StepSession {
         instance_id: row.id,
         wait_id: effect.waitId,
         element_id: effect.elementId,
-        element_name: element?.name ?? null,
+        element_name: content.elementName,
         kind: effect.kind,
         status: 'open',
-        queue: def?.queue ?? defaultQueue(effect.kind),
-        priority,
-        priority_rank: priorityRank(priority),
-        due_at: due ? addDuration(this.now, due) : null,
-        title,
+        queue: content.queue,
+        priority: content.priority,
+        priority_rank: content.priorityRank,
+        due_at: content.dueAt,
+        title: content.title,
         issues: JSON.stringify(effect.issues),
-        codes: codesOf(effect.issues),
-        instructions: JSON.stringify(instructions),
-        fields: JSON.stringify(def?.fields ?? []),
+        codes: content.codes,
+        instructions: JSON.stringify(content.instructions),
+        fields: JSON.stringify(content.fields),
         error: effect.error ?? null,
         created_at: this.now,
         updated_at: this.now,
@@ -645,6 +638,47 @@ export class StepSession {
     }
     if (patch.status || patch.data) this.orderPatches.set(orderId, patch);
   }
+}
+
+export type OpenTicketEffect = Extract<Effect, { type: 'openTicket' }>;
+
+export interface TicketContent {
+  elementName: string | null;
+  queue: string;
+  priority: string;
+  priorityRank: number;
+  dueAt: Date | null;
+  title: string;
+  codes: string[];
+  instructions: string[];
+  fields: readonly unknown[];
+}
+
+/**
+ * What a ticket opened by a step says: its title and numbered instructions rendered over the instance's
+ * variables, its queue, priority, due time (from `now`) and form fields. Pure: the step session writes
+ * it, and `npm run seed` fills tickets with exactly what the step would have written.
+ */
+export function ticketContent(model: CompiledProcess, effect: Pick<OpenTicketEffect, 'elementId' | 'kind' | 'issues' | 'error' | 'ticket'>, variables: Record<string, unknown>, now: Date): TicketContent {
+  const element = model.elements[effect.elementId];
+  const def = effect.ticket;
+  const stepName = element?.name ?? effect.elementId;
+  const context = { ...variables, variables, issues: effect.issues, error: effect.error ?? null, step: { id: effect.elementId, name: stepName } };
+  let instructions = renderInstructions(def?.instructions ?? [], effect.issues.map(asIssue), context);
+  if (instructions.length === 0) instructions = defaultInstructions(effect.kind, stepName, effect.error);
+  const due = def?.due ? parseDuration(def.due) : null;
+  const priority = normalPriority(def?.priority ?? (effect.kind === 'technical' ? 'high' : 'normal'));
+  return {
+    elementName: element?.name ?? null,
+    queue: def?.queue ?? defaultQueue(effect.kind),
+    priority,
+    priorityRank: priorityRank(priority),
+    dueAt: due ? addDuration(now, due) : null,
+    title: def?.title ? renderTemplate(def.title, context) : defaultTitle(effect.kind, stepName),
+    codes: codesOf(effect.issues),
+    instructions,
+    fields: def?.fields ?? [],
+  };
 }
 
 /** The columns of an instance row as written (state as JSON text). */

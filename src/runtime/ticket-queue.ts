@@ -1,6 +1,9 @@
 import type { DbOrTx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
+import type { TicketRow } from '../db/tables/tickets.table.ts';
 import { isUuid } from './orders.ts';
+import { ticketPage, type TicketFilters, type TicketSort } from './tickets.ts';
+import { toTicketView, type TicketView } from './views.ts';
 
 /** Read models the console's ticket queue needs beside the tickets themselves. */
 
@@ -11,6 +14,67 @@ export interface QueueOrder {
   customerName: string | null;
   customerEmail: string | null;
   status: OrderStatus;
+}
+
+/** A ticket as the queue lists it: everything but what only its own page shows (instructions, form fields). */
+export type QueueTicket = Omit<TicketView, 'instructions' | 'fields'>;
+
+/**
+ * A page of the console's queue in one statement: the tickets (ticketPage's filters, order and cursor)
+ * and, beside each, its order's number, channel, customer and status.
+ */
+export async function queuePage(db: DbOrTx, filters: TicketFilters, sort: TicketSort, limit: number, cursor?: string): Promise<{ items: QueueTicket[]; orders: Map<string, QueueOrder>; nextCursor: string | null }> {
+  const p = ticketPage(filters, sort, limit, cursor);
+  const rows = await db
+    .selectFrom('tickets')
+    .leftJoin('users', 'users.id', 'tickets.assignee_id')
+    .leftJoin('orders as o', 'o.id', 'tickets.order_id')
+    .select([
+      'tickets.id',
+      'tickets.order_id',
+      'tickets.instance_id',
+      'tickets.wait_id',
+      'tickets.element_id',
+      'tickets.element_name',
+      'tickets.kind',
+      'tickets.status',
+      'tickets.queue',
+      'tickets.priority',
+      'tickets.priority_rank',
+      'tickets.due_at',
+      'tickets.title',
+      'tickets.issues',
+      'tickets.codes',
+      'tickets.error',
+      'tickets.assignee_id',
+      'tickets.revision',
+      'tickets.created_at',
+      'tickets.updated_at',
+      'tickets.closed_at',
+      'users.email as assignee_email',
+      'o.external_id',
+      'o.channel',
+      'o.customer_name',
+      'o.customer_email',
+      'o.status as order_status',
+    ])
+    .where(p.where)
+    .orderBy(p.order)
+    .limit(p.size + 1)
+    .execute();
+  const page = rows.slice(0, p.size);
+  const last = page[page.length - 1];
+  const orders = new Map<string, QueueOrder>();
+  for (const r of page) {
+    if (r.order_id && r.external_id !== null) {
+      orders.set(r.order_id, { id: r.order_id, externalId: r.external_id, channel: r.channel!, customerName: r.customer_name, customerEmail: r.customer_email, status: r.order_status! });
+    }
+  }
+  const items = page.map((r) => {
+    const { instructions: _instructions, fields: _fields, ...ticket } = toTicketView({ ...r, instructions: [], fields: [], search: null } as TicketRow & { assignee_email: string | null });
+    return ticket;
+  });
+  return { items, orders, nextCursor: rows.length > p.size && last ? p.cursorAfter(last) : null };
 }
 
 /** The orders of a page of tickets, by id (one query for the page, not one per row). */

@@ -1,4 +1,4 @@
-import { sql, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { evaluateFeel, toPlain } from '../engine/index.ts';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
@@ -9,6 +9,7 @@ import { checkOrderShape, type FieldError } from '../orders/shape.ts';
 import type { Order } from '../orders/schema.ts';
 import { applyEvent, lockInstance, type RuntimeContext } from './instances.ts';
 import { searchColumns, toOrderRecord, isIsoInstant, isUuid, type OrderRecord } from './orders.ts';
+import { openTicketTally } from './tallies.ts';
 import { ticketQuery, toTicketView, type TicketView } from './views.ts';
 
 /**
@@ -342,64 +343,76 @@ function cursorFits(sort: TicketSort, c: unknown[]): boolean {
   return c.length === 2 && isIsoInstant(c[0]) && isId(c[1]);
 }
 
-export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
-  const size = Math.min(Math.max(limit, 1), 200);
-  let q = ticketQuery(db);
-  if (filters.status === 'active' || filters.status === undefined) q = q.where('tickets.status', 'in', OPEN_TICKET_STATUSES);
-  else q = q.where('tickets.status', '=', filters.status);
-  if (filters.queue) q = q.where('tickets.queue', '=', filters.queue);
-  if (filters.kind) q = q.where('tickets.kind', '=', filters.kind as TicketRow['kind']);
-  if (filters.code) q = q.where(sql<SqlBool>`tickets.codes @> array[${filters.code}]::text[]`);
-  if (filters.assigneeId) q = q.where('tickets.assignee_id', '=', filters.assigneeId);
-  if (filters.unassigned) q = q.where('tickets.assignee_id', 'is', null);
-  if (filters.orderId) q = q.where('tickets.order_id', '=', filters.orderId);
-  if (filters.olderThanMinutes) q = q.where('tickets.created_at', '<', new Date(Date.now() - filters.olderThanMinutes * 60_000));
-  if (filters.q && filters.q.trim()) {
-    const text = `%${filters.q.trim().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-    q = q.where((eb) =>
-      eb.or([
-        eb('tickets.title', 'ilike', text),
-        eb.exists(
-          eb
-            .selectFrom('orders as o')
-            .select('o.id')
-            .whereRef('o.id', '=', 'tickets.order_id')
-            .where(sql<SqlBool>`(o.external_id || ' ' || coalesce(o.customer_name, '') || ' ' || coalesce(o.customer_email, '')) ilike ${text}`),
-        ),
-      ]),
-    );
-  }
-  const c = cursor ? decode(cursor) : null;
-  if (cursor && (!c || !cursorFits(sort, c))) throw new TicketError('INVALID_CURSOR', 'The cursor is not one this server issued.');
-  // Due: soonest first, tickets without a due time last. Priority: most urgent first, then due.
-  const FAR = '9999-12-31T00:00:00Z';
-  if (sort === 'priority') {
-    if (c) q = q.where(sql<SqlBool>`(-tickets.priority_rank, coalesce(tickets.due_at, ${FAR}::timestamptz), tickets.id) > (${-Number(c[0])}, ${String(c[1])}::timestamptz, ${String(c[2])}::bigint)`);
-    q = q.orderBy('tickets.priority_rank', 'desc').orderBy(sql`coalesce(tickets.due_at, ${FAR}::timestamptz)`).orderBy('tickets.id');
-  } else if (sort === 'newest') {
-    if (c) q = q.where(sql<SqlBool>`tickets.id < ${String(c[0])}::bigint`);
-    q = q.orderBy('tickets.id', 'desc');
-  } else {
-    if (c) q = q.where(sql<SqlBool>`(coalesce(tickets.due_at, ${FAR}::timestamptz), tickets.id) > (${String(c[0])}::timestamptz, ${String(c[1])}::bigint)`);
-    q = q.orderBy(sql`coalesce(tickets.due_at, ${FAR}::timestamptz)`).orderBy('tickets.id');
-  }
-  const rows = await q.limit(size + 1).execute();
-  const page = rows.slice(0, size);
-  const last = page[page.length - 1];
-  const due = (r: typeof last) => (r!.due_at ? r!.due_at.toISOString() : FAR);
-  const next = rows.length > size && last ? (sort === 'priority' ? encode([last.priority_rank, due(last), last.id]) : sort === 'newest' ? encode([last.id]) : encode([due(last), last.id])) : null;
-  return { items: page.map(toTicketView), nextCursor: next };
+/** Tickets without a due time sort after every other (keyset cursors carry this value for them). */
+const FAR = '9999-12-31T00:00:00Z';
+/** The queue's due-time sort key, written exactly as the indexes of migration 0008 have it. */
+const DUE = sql`coalesce(tickets.due_at, ${sql.lit(FAR)}::timestamptz)`;
+
+/** The WHERE and ORDER BY of a page of tickets, and how to write the cursor after its last row. */
+export interface TicketPage {
+  where: RawBuilder<SqlBool>;
+  order: RawBuilder<unknown>;
+  size: number;
+  cursorAfter(row: { id: string; priority_rank: number; due_at: Date | null }): string;
 }
 
-/** Open tickets counted per queue and per code (queue headers and filters). */
-export async function ticketCounts(db: DbOrTx) {
-  const byQueue = await db.selectFrom('tickets').select(['queue', (e) => e.fn.countAll<string>().as('n')]).where('status', 'in', OPEN_TICKET_STATUSES).groupBy('queue').orderBy('queue').execute();
-  const byCode = await sql<{ code: string; n: string }>`select unnest(codes) as code, count(*) as n from tickets where status in ('open', 'in_progress') group by 1 order by 2 desc, 1`.execute(db);
+/**
+ * A page of tickets in one of three orders, each an index order (migration 0008), so a page is a short
+ * index range whatever the number of open tickets: due (soonest first, tickets without a due time
+ * last), priority (most urgent first, then due) and newest. A search looks for the text in the
+ * ticket's title and in its order's number, customer name and e-mail, all in the ticket's `search`
+ * column (kept by triggers, migration 0008) with a trigram index over open tickets: PostgreSQL walks
+ * the sort order when the text is common and looks it up in the index when it is rare.
+ */
+export function ticketPage(filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string): TicketPage {
+  const size = Math.min(Math.max(limit, 1), 200);
+  const c = cursor ? decode(cursor) : null;
+  if (cursor && (!c || !cursorFits(sort, c))) throw new TicketError('INVALID_CURSOR', 'The cursor is not one this server issued.');
+  const conds: Array<RawBuilder<SqlBool>> = [];
+  if (filters.status === 'active' || filters.status === undefined) conds.push(sql`tickets.status in ('open', 'in_progress')`);
+  else conds.push(sql`tickets.status = ${filters.status}`);
+  if (filters.queue) conds.push(sql`tickets.queue = ${filters.queue}`);
+  if (filters.kind) conds.push(sql`tickets.kind = ${filters.kind}`);
+  if (filters.code) conds.push(sql`tickets.codes @> array[${filters.code}]::text[]`);
+  if (filters.assigneeId) conds.push(sql`tickets.assignee_id = ${filters.assigneeId}`);
+  if (filters.unassigned) conds.push(sql`tickets.assignee_id is null`);
+  if (filters.orderId) conds.push(sql`tickets.order_id = ${filters.orderId}`);
+  if (filters.olderThanMinutes) conds.push(sql`tickets.created_at < ${new Date(Date.now() - filters.olderThanMinutes * 60_000)}`);
+  if (filters.q && filters.q.trim()) {
+    const text = `%${filters.q.trim().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
+    conds.push(sql`tickets.search ilike ${text}`);
+  }
+  let order: RawBuilder<unknown>;
+  if (sort === 'priority') {
+    if (c) conds.push(sql`(-tickets.priority_rank, ${DUE}, tickets.id) > (${-Number(c[0])}, ${String(c[1])}::timestamptz, ${String(c[2])}::bigint)`);
+    order = sql`-tickets.priority_rank, ${DUE}, tickets.id`;
+  } else if (sort === 'newest') {
+    if (c) conds.push(sql`tickets.id < ${String(c[0])}::bigint`);
+    order = sql`tickets.id desc`;
+  } else {
+    if (c) conds.push(sql`(${DUE}, tickets.id) > (${String(c[0])}::timestamptz, ${String(c[1])}::bigint)`);
+    order = sql`${DUE}, tickets.id`;
+  }
+  const due = (r: { due_at: Date | null }) => (r.due_at ? r.due_at.toISOString() : FAR);
   return {
-    total: byQueue.reduce((s, r) => s + Number(r.n), 0),
-    queues: byQueue.map((r) => ({ queue: r.queue, count: Number(r.n) })),
-    codes: byCode.rows.map((r) => ({ code: r.code, count: Number(r.n) })),
+    where: sql<SqlBool>`${sql.join(conds, sql` and `)}`,
+    order,
+    size,
+    cursorAfter: (r) => (sort === 'priority' ? encode([r.priority_rank, due(r), r.id]) : sort === 'newest' ? encode([r.id]) : encode([due(r), r.id])),
   };
+}
+
+export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
+  const p = ticketPage(filters, sort, limit, cursor);
+  const rows = await ticketQuery(db).where(p.where).orderBy(p.order).limit(p.size + 1).execute();
+  const page = rows.slice(0, p.size);
+  const last = page[page.length - 1];
+  return { items: page.map(toTicketView), nextCursor: rows.length > p.size && last ? p.cursorAfter(last) : null };
+}
+
+/** Open tickets counted per queue and per code (queue headers and filters), from the running tally. */
+export async function ticketCounts(db: DbOrTx) {
+  return openTicketTally(db);
 }
 
 export { assignInTx, cancelOrderInTx, retryInTx, lockTicket, requireOpen };

@@ -2,7 +2,7 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { QUEUES, type ServiceJobData, type StartJobData, type TimerJobData } from './boss.ts';
 import { applyEvent, StepSession, type RuntimeContext } from './instances.ts';
-import type { JobHandler } from './jobs/index.ts';
+import { jobKey, type JobHandler } from './jobs/index.ts';
 import { startOrderLifecycles, type LifecycleSettings } from './lifecycle.ts';
 import { runBulk, type BulkJobData } from './bulk.ts';
 import { runMigration, type MigrationJobData } from './migration.ts';
@@ -252,7 +252,7 @@ async function runServiceJob(
   if (!instance || instance.status !== 'active') return { job, ok: true, output: undefined };
   try {
     const output = await handler({
-      key: `${job.data.instanceId}:${job.data.elementId}`,
+      key: jobKey(job.data.instanceId, job.data.elementId),
       instanceId: job.data.instanceId,
       orderId: instance.order_id,
       elementId: job.data.elementId,

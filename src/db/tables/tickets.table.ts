@@ -33,6 +33,8 @@ export interface TicketsTable {
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   closed_at: Date | null;
+  /** Title and order number, customer name and e-mail, for the queue's search: written by triggers only (migration 0008). */
+  search: ColumnType<string | null, never, never>;
 }
 export type TicketRow = Selectable<TicketsTable>;
 

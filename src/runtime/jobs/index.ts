@@ -24,6 +24,11 @@ export interface JobInput {
   record?: (job: string, data: Record<string, unknown>) => Promise<{ first: boolean; data: Record<string, unknown> }>;
 }
 
+/** The idempotency key of a service task's job: one per instance and step, the same on every retry. */
+export function jobKey(instanceId: string, elementId: string): string {
+  return `${instanceId}:${elementId}`;
+}
+
 /** Output variables merged into the instance; throw to fail (pg-boss retries with the diagram's backoff). */
 export type JobHandler = (input: JobInput) => Promise<Record<string, unknown> | void>;
 
@@ -58,11 +63,21 @@ async function recordOnce(input: JobInput, job: string, data: Record<string, unk
   return { first: false, data: existing.data as Record<string, unknown> };
 }
 
+/** What reserving the order's lines records (and returns as `stockReservation`), for a job key. */
+export function stockReservationFor(order: Order, key: string): { reservationId: string; lines: Array<{ sku: string; quantity: number }> } {
+  return { reservationId: `RES-${key.slice(0, 12)}`, lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
+}
+
+/** What handing the order over records (and returns as `fulfilment`), for a job key. */
+export function fulfilmentHandoverFor(order: Order, key: string): { handoverId: string; externalId: string; method: string | null } {
+  return { handoverId: `FUL-${key.slice(0, 12)}`, externalId: order.externalId, method: order.delivery?.method ?? null };
+}
+
 /** Reserve the order's lines in stock. Local bookkeeping for now; the code path is the real one. */
 const reserveStock: JobHandler = inStepTransaction(async (input) => {
   const order = input.variables.order as Order | undefined;
   if (!order?.lines?.length) throw new Error('The order has no lines to reserve.');
-  const reservation = { reservationId: `RES-${input.key.slice(0, 12)}`, lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
+  const reservation = stockReservationFor(order, input.key);
   const { first, data } = await recordOnce(input, 'reserve-stock', reservation);
   input.logger.info({ orderId: input.orderId, reservation: data.reservationId, repeated: !first }, 'stock reserved');
   return { stockReservation: data };
@@ -72,7 +87,7 @@ const reserveStock: JobHandler = inStepTransaction(async (input) => {
 const handOverToFulfilment: JobHandler = inStepTransaction(async (input) => {
   const order = input.variables.order as Order | undefined;
   if (!order) throw new Error('No order to hand over.');
-  const handover = { handoverId: `FUL-${input.key.slice(0, 12)}`, externalId: order.externalId, method: order.delivery?.method ?? null };
+  const handover = fulfilmentHandoverFor(order, input.key);
   const { first, data } = await recordOnce(input, 'hand-over-to-fulfilment', handover);
   input.logger.info({ orderId: input.orderId, handover: data.handoverId, repeated: !first }, 'order handed over to fulfilment');
   return { fulfilment: data };

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { QueueOrder } from '../../../runtime/ticket-queue.ts';
+import type { QueueOrder, QueueTicket } from '../../../runtime/ticket-queue.ts';
 import type { Actor } from '../../../runtime/tickets.ts';
 import type { TicketView } from '../../../runtime/views.ts';
 
@@ -41,7 +41,7 @@ export function codeInWords(code: string): string {
 }
 
 /** The problem as the operator reads it: the first issue's message, the worker's error, or the title. */
-export function problemOf(ticket: TicketView): string {
+export function problemOf(ticket: Pick<TicketView, 'issues' | 'error' | 'title'>): string {
   const first = ticket.issues.find((i) => i.message)?.message;
   return first ?? ticket.error ?? ticket.title;
 }
@@ -73,7 +73,7 @@ export interface QueueRow {
   mine: boolean;
 }
 
-export function queueRow(ticket: TicketView, orders: Map<string, QueueOrder>, now: Date, me: string | null): QueueRow {
+export function queueRow(ticket: QueueTicket, orders: Map<string, QueueOrder>, now: Date, me: string | null): QueueRow {
   const order = ticket.orderId ? orders.get(ticket.orderId) : undefined;
   return {
     id: ticket.id,

@@ -6,7 +6,7 @@ import { QUEUES } from '../../../runtime/boss.ts';
 import { BulkError, getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { orderProcess } from '../../../runtime/order-overview.ts';
 import { getOrder, isUuid, type OrderRecord } from '../../../runtime/orders.ts';
-import { assignableUsers, ordersForTickets, otherOpenTickets } from '../../../runtime/ticket-queue.ts';
+import { assignableUsers, ordersForTickets, otherOpenTickets, queuePage } from '../../../runtime/ticket-queue.ts';
 import {
   assignTicket,
   cancelOrder,
@@ -14,9 +14,7 @@ import {
   completeTicket,
   dryRunTicket,
   getTicket,
-  listTickets,
   retryTicket,
-  ticketCounts,
   ticketHistory,
   TicketError,
   type TicketFilters,
@@ -30,6 +28,7 @@ import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
 import { fieldInWords, fixGroups, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
 import { STATUS_LABELS } from './format.ts';
+import { openTicketsFor } from './layout.ts';
 import { ticketGroupRoutes } from './ticket-groups.ts';
 import { actorName, actorOf, codeInWords, dueIn, historyLine, problemOf, queueRow, TICKET_STATUS_WORDS } from './ticket-format.ts';
 
@@ -180,12 +179,13 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const { form, filters, sort, problems } = parseQueue(query, me);
     let page;
     try {
-      page = await listTickets(db, filters, sort, TICKETS_PAGE_SIZE, query.cursor || undefined);
+      page = await queuePage(db, filters, sort, TICKETS_PAGE_SIZE, query.cursor || undefined);
     } catch (err) {
       if (err instanceof TicketError) throw new HttpProblem('INVALID_CURSOR', 'That page link is not valid any more; start again from the first page.');
       throw err;
     }
-    const [counts, orders, users] = await Promise.all([ticketCounts(db), ordersForTickets(db, page.items.map((t) => t.orderId)), assignableUsers(db)]);
+    const [counts, users] = await Promise.all([openTicketsFor(db, request), assignableUsers(db)]);
+    const orders = page.orders;
     const now = new Date();
     const canWork = can(request.principal, 'tickets:work');
     return {
