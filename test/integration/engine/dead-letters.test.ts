@@ -74,7 +74,8 @@ beforeAll(async () => {
     db: database.db,
     boss,
     logger,
-    config: loadConfig({}),
+    // Intake only queues starts here, so a start job exists for the tests to lose.
+    config: loadConfig({ ORDO_LIFECYCLE_START: 'worker' }),
     jobHandlers: { ...DEFAULT_JOB_HANDLERS, 'call-carrier': () => hanging.then(() => ({})) },
   });
   await runtime.deployDefaults(path.join(ROOT, 'processes'));
