@@ -22,6 +22,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Requests in all, spread over the connections. */
     amount?: number;
+    /** Milliseconds between samples; the result comes on the first tick after the end. */
+    sampleInt?: number;
     /** Seconds before a request counts as timed out. */
     timeout?: number;
     method?: string;

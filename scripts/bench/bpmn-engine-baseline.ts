@@ -9,11 +9,14 @@
  * orders take (validations with their tickets, payment pending?, invoice requested?, large order?, the
  * two fulfilment steps, the event-based wait); scripts and conditions call the same order checks.
  */
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine } from 'bpmn-engine';
 import type { Order } from '../../src/orders/schema.ts';
 import { createFeelLibrary } from '../../src/orders/feel-library.ts';
 import { toMinorUnits } from '../../src/orders/money.ts';
+import { makeOrders } from './orders.ts';
 
 const XML = `<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="lifecycle-js" targetNamespace="urn:ordo:bench">
@@ -169,4 +172,35 @@ export async function runBpmnEngine(orders: readonly Order[], settings: { approv
   for (const order of orders) await runOne(order);
   const seconds = (performance.now() - t0) / 1000;
   return { instances: orders.length, seconds, perSecond: orders.length / seconds, parkedAt };
+}
+
+/**
+ * The same pass in a process of its own, so bpmn-engine's memory (hundreds of MB of garbage at its peak,
+ * BASELINES.md) does not stay in the resident set of the process whose memory the engine benchmark
+ * measures next. The orders are made in the child from the same generator and seed.
+ */
+export function runBpmnEngineApart(instances: number, defectRate: number, settings: { approvalThreshold: string }): Promise<BpmnEngineResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(instances), String(defectRate), settings.approvalThreshold], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`the bpmn-engine baseline exited ${code}: ${out.slice(-2000)}`));
+      else resolve(JSON.parse(last) as BpmnEngineResult);
+    });
+  });
+}
+
+// `node --import tsx scripts/bench/bpmn-engine-baseline.ts <instances> <defectRate> <approvalThreshold>`:
+// one pass, its result as JSON on the last line.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [instances, defectRate, approvalThreshold] = process.argv.slice(2);
+  const orders = makeOrders(Number(instances), { defectRate: Number(defectRate), prefix: 'BPMN' });
+  const result = await runBpmnEngine(orders, { approvalThreshold: approvalThreshold! });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
 }

@@ -13,7 +13,8 @@
  *    The outcome of every order is checked against what the checks say it must be.
  * 2. TPC-B: pgbench's built-in transaction in Node (scripts/bench/tpcb.ts) on the same PostgreSQL, one
  *    client and four; Debian's pgbench binary too when it is installed, as a cross-check.
- * 3. bpmn-engine 25: the same lifecycle in memory, fastest setup (scripts/bench/bpmn-engine-baseline.ts).
+ * 3. bpmn-engine 25: the same lifecycle in memory, fastest setup (scripts/bench/bpmn-engine-baseline.ts),
+ *    in a child process, so its garbage does not stay in this process's resident set (rss_mb).
  *
  * PostgreSQL: DATABASE_URL's server, else Ordo's embedded PostgreSQL in a temporary folder with Ordo's
  * own settings (fsync and synchronous_commit on). The last line:
@@ -31,7 +32,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { createBoss } from '../../src/runtime/boss.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
-import { runBpmnEngine } from './bpmn-engine-baseline.ts';
+import { runBpmnEngineApart } from './bpmn-engine-baseline.ts';
 import {
   benchDatabaseName,
   benchPostgres,
@@ -46,7 +47,7 @@ import {
   quietLogger as quiet,
   recreateDatabase,
 } from './common.ts';
-import { expectedStatus, makeOrders, orderStream } from './orders.ts';
+import { expectedStatus, orderStream } from './orders.ts';
 import { describeTpcb, initTpcb, measureTpcb } from './tpcb.ts';
 import { verifyOutcomes, type Settled } from './verify.ts';
 
@@ -257,7 +258,6 @@ async function main() {
       await initTpcb(tpcbUrl, TPCB_SCALE);
       console.log(`TPC-B tables at scale ${TPCB_SCALE} loaded in ${fmt((performance.now() - t) / 1000, 1)} s`);
     }
-    const bpmnOrders = makeOrders(BPMN_INSTANCES, { defectRate: DEFECT_RATE, prefix: 'BPMN' });
 
     const results: Array<{ engine?: EngineRun; tpcb1?: number; tpcb4?: number; pgbench?: number | null; tpcb?: number; bpmn?: number }> = [];
     for (let run = 1; run <= RUNS; run++) {
@@ -283,7 +283,7 @@ async function main() {
         console.log(`  ${describeTpcb(t, TPCB_SCALE)}`);
       }
       if (PHASES.has('bpmn')) {
-        const b = await runBpmnEngine(bpmnOrders, { approvalThreshold: loadConfig({}).approvalThreshold });
+        const b = await runBpmnEngineApart(BPMN_INSTANCES, DEFECT_RATE, { approvalThreshold: loadConfig({}).approvalThreshold });
         r.bpmn = b.perSecond;
         console.log(`  bpmn-engine 25 (in memory, compiled JS scripts): ${b.instances} instances in ${fmt(b.seconds, 1)} s → ${fmt(b.perSecond, 1)} inst/s; parked at ${JSON.stringify(b.parkedAt)}`);
       }

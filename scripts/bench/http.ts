@@ -8,7 +8,7 @@
  *    and `… worker` (`--roles split`, the default) or one `… all`, with DATABASE_URL pointing at the
  *    run's database, an admin API token from ORDO_BOOTSTRAP_TOKEN, and its log (level info, Ordo's
  *    default) written to a file.
- * 2. Warm-up: `--warmup` orders (default 200) posted and settled first, untimed, so the figures are not
+ * 2. Warm-up: `--warmup` orders (default 500) posted and settled first, untimed, so the figures are not
  *    those of a cold JIT.
  * 3. autocannon with 16 connections posts N distinct orders (scripts/bench/orders.ts: nine countries,
  *    every delivery and payment method, 20 % with a defect), each request a different order, until all
@@ -90,7 +90,7 @@ const { values: args } = parseArgs({
 const QUICK = args.quick;
 const ORDERS = Number(args.orders ?? (QUICK ? 300 : 5_000));
 const RUNS = Number(args.runs);
-const WARMUP = Number(args.warmup ?? (QUICK ? 50 : 200));
+const WARMUP = Number(args.warmup ?? (QUICK ? 50 : 500));
 const CONNECTIONS = Number(args.connections);
 const ROLES = args.roles === 'all' ? 'all' : 'split';
 const LIFECYCLE_START = args['lifecycle-start'] === 'worker' ? 'worker' : 'intake';
@@ -140,15 +140,29 @@ async function waitReady(base: string, ordo: OrdoProcess): Promise<void> {
   throw new Error(`Ordo ${ordo.role} was not ready within 120 s:\n${ordo.log().slice(-3000)}`);
 }
 
+/** autocannon's sampling tick, ms: it also answers only on a tick after the last response (default 1 s). */
+const SAMPLE_MS = 50;
+
+interface Posting {
+  /** Resolves when every body has been answered, whatever the status (never when some are not). */
+  answered: Promise<void>;
+  /** autocannon's own result, a tick after the last answer. */
+  done: Promise<{ result: Result; created: number }>;
+}
+
 /** POST each body once over `connections` connections; counts answers by status. */
-async function postAll(base: string, token: string, bodies: string[], connections: number): Promise<{ result: Result; created: number }> {
+function postAll(base: string, token: string, bodies: string[], connections: number): Posting {
   let next = 0;
   let created = 0;
-  const result = await autocannon({
+  let answers = 0;
+  let allAnswered!: () => void;
+  const answered = new Promise<void>((resolve) => (allAnswered = resolve));
+  const run = autocannon({
     url: base,
     connections: Math.min(connections, bodies.length),
     amount: bodies.length,
     timeout: POST_TIMEOUT_S,
+    sampleInt: SAMPLE_MS,
     requests: [
       {
         method: 'POST',
@@ -159,11 +173,12 @@ async function postAll(base: string, token: string, bodies: string[], connection
         setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }),
         onResponse: (status) => {
           if (status === 201) created++;
+          if (++answers === bodies.length) allAnswered();
         },
       },
     ],
   });
-  return { result, created };
+  return { answered, done: run.then((result) => ({ result, created })) };
 }
 
 /** The web process's V8 heap as its own Prometheus endpoint reports it (prom-client's default metrics). */
@@ -219,7 +234,7 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
 
     if (WARMUP > 0) {
       const warm = [...orderStream(WARMUP, { defectRate: DEFECT_RATE, prefix: `WARM-${run}` })].map((o) => JSON.stringify(o));
-      const { result } = await postAll(base, token, warm, CONNECTIONS);
+      const { result } = await postAll(base, token, warm, CONNECTIONS).done;
       if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`warm-up: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
       await settle(`WARM-${run}`, WARMUP);
     }
@@ -236,10 +251,13 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
     const sampler = new RssSampler(processes.map((p) => p.pid));
     const cpu0 = { web: web.cpuSeconds(), worker: worker?.cpuSeconds() ?? null, postgres: postgresCpuSeconds(postgresPid), client: process.cpuUsage() };
     const t0 = performance.now();
-    const { result, created } = await postAll(base, token, bodies, CONNECTIONS);
+    const posting = postAll(base, token, bodies, CONNECTIONS);
+    // The clock stops at the last answer and the last settled order, not at autocannon's next tick.
+    await Promise.race([posting.answered, posting.done]);
     const tPosted = performance.now();
     await settle(prefix, ORDERS);
     const tSettled = performance.now();
+    const { result, created } = await posting.done;
     const peaks = sampler.stop();
     const client = process.cpuUsage(cpu0.client);
     const delta = (now: number | null, then: number | null) => (now !== null && then !== null ? ((now - then) * 1000) / ORDERS : null);
@@ -256,7 +274,7 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
     if (created !== ORDERS) throw new Error(`${created} of ${ORDERS} POSTs answered 201 Created`);
     const webHeap = await heapOf(base);
 
-    const healthz = await autocannon({ url: `${base}/healthz`, connections: CONNECTIONS, duration: HEALTHZ_SECONDS });
+    const healthz = await autocannon({ url: `${base}/healthz`, connections: CONNECTIONS, duration: HEALTHZ_SECONDS, sampleInt: SAMPLE_MS });
     if (healthz.non2xx + healthz.errors > 0) throw new Error(`/healthz: ${healthz.non2xx} non-2xx answers, ${healthz.errors} errors`);
 
     const webPeak = web.memory()?.peakMb ?? NaN;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--quick] [--runs N] [--only engine,http,scale,console]
- *                  [--engine-orders 10000] [--http-orders 5000] [--scale-orders 5000]`
+ *                  [--engine-orders 5000] [--http-orders 3000] [--scale-orders 3000]`
  *
  * Every figure of docs/PERFORMANCE.md with its baseline, in one process tree and one run: each benchmark
  * runs as a child process, one after the other (they would only measure each other on two cores), on its
@@ -15,9 +15,10 @@
  * Each child prints its own progress and ends with `RESULT name=value …`; they are collected and printed
  * together at the end. `--runs` and `--quick` are passed to every child (each takes its median over the
  * runs; `--quick` makes N small: a check that everything runs, not figures to quote). Without `--runs`,
- * every benchmark runs 3 times, the engine with 10,000 orders (and 500 bpmn-engine instances) instead of
- * its own default of 20,000 to keep the whole under 20 minutes; HTTP and scale-out with 5,000. See
- * docs/PERFORMANCE.md for how long it takes.
+ * every benchmark runs 3 times, with smaller N than each benchmark's own default so the whole stays
+ * under 20 minutes: the engine with 5,000 orders and 300 bpmn-engine instances, HTTP and scale-out with
+ * 3,000 orders each. That takes about 12 minutes on the quiet 2-core machine and 20–25 while other test
+ * suites keep its load average at 6–9 (docs/PERFORMANCE.md); `--quick` about 2.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,9 +31,9 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     runs: { type: 'string' },
     only: { type: 'string', default: 'engine,http,scale,console' },
-    'engine-orders': { type: 'string', default: '10000' },
-    'http-orders': { type: 'string', default: '5000' },
-    'scale-orders': { type: 'string', default: '5000' },
+    'engine-orders': { type: 'string', default: '5000' },
+    'http-orders': { type: 'string', default: '3000' },
+    'scale-orders': { type: 'string', default: '3000' },
   },
 });
 const RUNS = args.runs ?? (args.quick ? '1' : '3');
@@ -60,7 +61,7 @@ function consoleCommand(): Bench['command'] {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'engine', command: nodeScript('scripts/bench/engine.ts'), sizes: ['--orders', args['engine-orders'], '--bpmn-instances', '500'] },
+  { name: 'engine', command: nodeScript('scripts/bench/engine.ts'), sizes: ['--orders', args['engine-orders'], '--bpmn-instances', '300'] },
   { name: 'http', command: nodeScript('scripts/bench/http.ts'), sizes: ['--orders', args['http-orders']] },
   { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts'), sizes: ['--orders', args['scale-orders']] },
   { name: 'console', command: consoleCommand() },

@@ -53,7 +53,7 @@ describe('benchmarks', () => {
   it(
     'bench:scale settles the same queued orders with one worker process and with two, exactly once',
     async () => {
-      const { code, output } = await runBench('scripts/bench/scale-out.ts', ['--orders', '40', '--runs', '1']);
+      const { code, output } = await runBench('scripts/bench/scale-out.ts', ['--orders', '40', '--runs', '1', '--warmup', '10']);
       expect(code, output).toBe(0);
       const result = parseResultLines(output);
       expect(Number(result.scale_1_worker_per_s)).toBeGreaterThan(0);
