@@ -1,5 +1,6 @@
 import type { SyntaxNode } from '@lezer/common';
 import { evaluate, FeelFunction, FeelRange, parseExpression } from 'feelin';
+import { feelMatches, feelReplace, feelSplit } from './feel-regex.ts';
 
 /**
  * Bounds on what one FEEL evaluation may do, so that an expression over large lists fails with a
@@ -161,7 +162,22 @@ const quadratic = new Set(['distinct values', 'union'].map((name) => (evaluate(n
 
 const functionProto = FeelFunction.prototype as unknown as { invoke(args: unknown): unknown; fn: unknown };
 const originalInvoke = functionProto.invoke;
+/**
+ * feelin's regular-expression built-ins, each with its linear-time replacement (feel-regex.ts): JavaScript's
+ * RegExp backtracks, and a pattern like `(a+)+$` would hold the worker for minutes. The replacements take
+ * the built-in's parameter names, so named and positional calls bind the same way.
+ */
+const regexBuiltins = new Map<unknown, FeelFunction>(
+  ([['matches', feelMatches], ['replace', feelReplace], ['split', feelSplit]] as const).map(([name, impl]) => {
+    const builtin = evaluate(name).value as { $args?: string[] } | null;
+    if (!builtin?.$args) throw new Error(`feelin has no built-in "${name}" to replace`);
+    return [builtin, new FeelFunction(impl, builtin.$args)];
+  }),
+);
+
 functionProto.invoke = function boundedInvoke(this: FeelFunction, args: unknown) {
+  const safe = regexBuiltins.get(this.fn);
+  if (safe) return boundedInvoke.call(safe, args);
   if (stepsLeft === Number.POSITIVE_INFINITY || guards.has(this)) return originalInvoke.call(this, args);
   let steps = 1;
   const values = Array.isArray(args) ? args : args !== null && typeof args === 'object' ? Object.values(args) : [];
