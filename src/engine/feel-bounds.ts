@@ -175,7 +175,7 @@ const regexBuiltins = new Map<unknown, FeelFunction>(
   }),
 );
 
-functionProto.invoke = function boundedInvoke(this: FeelFunction, args: unknown) {
+functionProto.invoke = function boundedInvoke(this: FeelFunction, args: unknown): unknown {
   const safe = regexBuiltins.get(this.fn);
   if (safe) return boundedInvoke.call(safe, args);
   if (stepsLeft === Number.POSITIVE_INFINITY || guards.has(this)) return originalInvoke.call(this, args);
