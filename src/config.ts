@@ -37,6 +37,11 @@ export interface Config {
   jobExpireSeconds: number;
   /** Seconds a service-task job may run before pg-boss takes it back. */
   serviceJobExpireSeconds: number;
+  /**
+   * Seconds a service handler may take before its worker gives up on it (the attempt fails and is retried
+   * with the diagram's backoff; the handler's signal is aborted). Below serviceJobExpireSeconds.
+   */
+  serviceTimeoutSeconds: number;
   /** Seconds between pg-boss maintenance runs (the sweep that takes back expired jobs). */
   bossMaintenanceSeconds: number;
 }
@@ -66,7 +71,7 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(env.ORDO_DATA_DIR || '.data');
-  return {
+  const config: Config = {
     port: int('PORT', env.PORT, 3000),
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || null,
@@ -86,5 +91,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobExpireSeconds: int('ORDO_JOB_EXPIRE_SECONDS', env.ORDO_JOB_EXPIRE_SECONDS, 120, 1),
     serviceJobExpireSeconds: int('ORDO_SERVICE_JOB_EXPIRE_SECONDS', env.ORDO_SERVICE_JOB_EXPIRE_SECONDS, 600, 1),
     bossMaintenanceSeconds: int('ORDO_BOSS_MAINTENANCE_SECONDS', env.ORDO_BOSS_MAINTENANCE_SECONDS, 30, 1),
+    serviceTimeoutSeconds: int('ORDO_SERVICE_TIMEOUT_SECONDS', env.ORDO_SERVICE_TIMEOUT_SECONDS, 60, 1),
   };
+  // A handler still running when pg-boss takes its job back would run twice at once.
+  if (config.serviceTimeoutSeconds >= config.serviceJobExpireSeconds) {
+    throw new Error(
+      `ORDO_SERVICE_TIMEOUT_SECONDS (${config.serviceTimeoutSeconds}) must be below ORDO_SERVICE_JOB_EXPIRE_SECONDS (${config.serviceJobExpireSeconds}): a job must not be taken back from a handler that may still finish`,
+    );
+  }
+  return config;
 }

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     }
 
     if (role === 'all' || role === 'worker') {
-      const workers = runtime.startWorkers({ concurrency: config.workerConcurrency });
+      const workers = runtime.startWorkers({ concurrency: config.workerConcurrency, handlerTimeoutMs: config.serviceTimeoutSeconds * 1000 });
       closers.push(() => workers.stop());
       logger.info({ concurrency: config.workerConcurrency }, 'workers started');
     }

@@ -16,9 +16,14 @@ export interface WorkerOptions {
   concurrency: number;
   /** How long an idle loop waits before fetching again. */
   idleMs: number;
+  /**
+   * How long a service handler may take before the worker stops waiting for it: the attempt fails (and is
+   * retried as the diagram says), its signal is aborted, and the service loop goes on with other jobs.
+   */
+  handlerTimeoutMs: number;
 }
 
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { batchSize: 50, concurrency: 4, idleMs: 200 };
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { batchSize: 50, concurrency: 4, idleMs: 200, handlerTimeoutMs: 60_000 };
 
 /**
  * A fetch loop over one queue: fetch a batch, handle it, fetch again at once while there is work, and
@@ -171,7 +176,7 @@ export function startWorkers(
         .where('id', 'in', [...new Set(jobs.map((j) => j.data.instanceId))])
         .execute();
       const byId = new Map(instances.map((i) => [i.id, i]));
-      const results = await mapLimit(jobs, options.concurrency, async (job) => runServiceJob(ctx, job, input.handlers, byId.get(job.data.instanceId)));
+      const results = await mapLimit(jobs, options.concurrency, async (job) => runServiceJob(ctx, job, input.handlers, byId.get(job.data.instanceId), options.handlerTimeoutMs));
       const outputs = new Map(results.map((r) => [r.job, r.output]));
       const succeeded = results.filter((r) => r.ok);
       if (succeeded.length > 0) {
@@ -246,22 +251,42 @@ async function runServiceJob(
   job: BossJob<ServiceJobData>,
   handlers: Readonly<Record<string, JobHandler>>,
   instance: { state: unknown; order_id: string | null; status: string } | undefined,
+  timeoutMs: number,
 ): Promise<{ job: BossJob<ServiceJobData>; ok: boolean; output?: Record<string, unknown> | void; error?: string }> {
   const handler = handlers[job.data.job];
   if (!handler) return { job, ok: false, error: `No handler for the job "${job.data.job}" in this worker.` };
   if (!instance || instance.status !== 'active') return { job, ok: true, output: undefined };
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const seconds = timeoutMs / 1000;
+      const error = new Error(`The handler for "${job.data.job}" did not finish within ${seconds} s; this attempt was abandoned.`);
+      abort.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  const logger = ctx.logger.child({ job: job.data.job });
   try {
-    const output = await handler({
+    const running = Promise.resolve(handler({
       key: jobKey(job.data.instanceId, job.data.elementId),
       instanceId: job.data.instanceId,
       orderId: instance.order_id,
       elementId: job.data.elementId,
       variables: (instance.state as { variables: Record<string, unknown> }).variables,
       db: ctx.db,
-      logger: ctx.logger.child({ job: job.data.job }),
+      logger,
+      signal: abort.signal,
+    }));
+    // An abandoned handler may still settle later: its result is dropped, its failure only logged.
+    running.catch((err: unknown) => {
+      if (abort.signal.aborted) logger.warn({ instanceId: job.data.instanceId, err: (err as Error)?.message }, 'an abandoned service handler failed after its timeout');
     });
+    const output = await Promise.race([running, timedOut]);
     return { job, ok: true, output };
   } catch (err) {
     return { job, ok: false, error: (err as Error).message || String(err) };
+  } finally {
+    clearTimeout(timer);
   }
 }

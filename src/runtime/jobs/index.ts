@@ -17,6 +17,12 @@ export interface JobInput {
   db: Db;
   logger: Logger;
   /**
+   * Aborted when the worker gives up on this attempt (ORDO_SERVICE_TIMEOUT_SECONDS). Pass it on to what
+   * the handler waits for (`fetch(url, { signal })`); whatever the handler does after it is ignored, and the
+   * retry uses the same `key`.
+   */
+  signal?: AbortSignal;
+  /**
    * Record this job's effect under `${job}:${key}` once, answering whether this run was the first (and the
    * effect as first recorded). Given by a step session that can answer without a round trip (an instance
    * it created itself has no effect recorded yet, and the row is written with the session's others).
