@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, MigrationError } from '../../src/db/migrate.ts';
@@ -30,4 +32,49 @@ describe('migrations', () => {
     const users = await sql<{ n: number }>`select count(*)::int as n from pg_tables where tablename = 'users'`.execute(database.db);
     expect(users.rows[0]!.n).toBe(0);
   });
+
+  it('npm run migrate applies them to an empty database and exits 0; a second run finds nothing to do', { timeout: 120_000 }, async () => {
+    await sql`drop schema public cascade`.execute(database.db);
+    await sql`create schema public`.execute(database.db);
+    const first = await run(['scripts/migrate.ts']);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('migrations applied');
+    expect(first.out).toContain('0008_add_console_indexes');
+    const orders = await sql<{ n: number }>`select count(*)::int as n from pg_tables where tablename = 'orders'`.execute(database.db);
+    expect(orders.rows[0]!.n).toBe(1);
+    const second = await run(['scripts/migrate.ts']);
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain('the database is up to date');
+  });
+
+  it('a failing migration stops start-up (npm start, npm run migrate) with its error and a non-zero exit, before anything listens', { timeout: 120_000 }, async () => {
+    await sql`drop schema public cascade`.execute(database.db);
+    await sql`create schema public`.execute(database.db);
+    await sql`create table api_tokens (id int)`.execute(database.db);
+    for (const args of [['src/main.ts', 'all'], ['scripts/migrate.ts']]) {
+      const { code, out } = await run(args);
+      expect(code, out).not.toBe(0);
+      expect(out).toMatch(/Migration 0001_create_identity failed: .*api_tokens.*already exists/);
+      expect(out).not.toMatch(/listening|Server listening/i);
+    }
+  });
 });
+
+/** Run an Ordo entry point against the test database; its exit code and everything it printed. */
+function run(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
+    env: { ...process.env, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    }),
+  );
+}
