@@ -245,3 +245,9 @@ export async function listOrders(db: DbOrTx, filters: OrderFilters, limit = 50, 
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/** An order's own events, oldest first: who did what to it and when (GET /api/v1/orders/:id). */
+export async function orderHistory(db: DbOrTx, orderId: string, limit = 1_000): Promise<Array<{ at: string; actor: string; kind: string; data: unknown }>> {
+  const rows = await db.selectFrom('order_events').select(['at', 'actor', 'kind', 'data']).where('order_id', '=', orderId).orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, kind: r.kind, data: r.data }));
+}

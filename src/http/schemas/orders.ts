@@ -16,6 +16,12 @@ export const OrderViewSchema = Type.Object(
     data: Type.Unknown({ description: 'the order JSON as received, with any fixes applied' }),
     tickets: Type.Array(Type.Unknown()),
     activeSteps: Type.Array(Type.String()),
+    history: Type.Optional(
+      Type.Array(
+        Type.Object({ at: Type.String({ format: 'date-time' }), actor: Type.String(), kind: Type.String(), data: Type.Unknown() }),
+        { description: "the order's own events, oldest first (received, status changes, patches with old and new values, cancellation, tags, notes): at most the first 1,000" },
+      ),
+    ),
   },
   { $id: 'OrderView' },
 );
@@ -45,7 +51,7 @@ export const OrderListQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 300 })),
 });
 
-export function orderView(order: OrderRecord, extra: { tickets?: unknown[]; activeSteps?: string[] } = {}) {
+export function orderView(order: OrderRecord, extra: { tickets?: unknown[]; activeSteps?: string[]; history?: Array<{ at: string; actor: string; kind: string; data: unknown }> } = {}) {
   return {
     id: order.id,
     channel: order.channel,
@@ -57,6 +63,7 @@ export function orderView(order: OrderRecord, extra: { tickets?: unknown[]; acti
     data: order.data,
     tickets: extra.tickets ?? [],
     activeSteps: extra.activeSteps ?? [],
+    ...(extra.history ? { history: extra.history } : {}),
   };
 }
 

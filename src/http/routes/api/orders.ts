@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { OrderSchema } from '../../../orders/schema.ts';
 import { Type } from '@sinclair/typebox';
 import { runAllChecks } from '../../../orders/checks/index.ts';
-import { getOrder, listOrders, InvalidCursorError } from '../../../runtime/orders.ts';
+import { getOrder, listOrders, InvalidCursorError, orderHistory } from '../../../runtime/orders.ts';
 import { cancelOrder, patchOrder } from '../../../runtime/tickets.ts';
 import { lifecycleOf, ticketsForOrder } from '../../../runtime/views.ts';
 import { MergePatchSchema, TicketViewSchema } from '../../schemas/tickets.ts';
@@ -75,7 +75,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     async (request) => {
       const order = await getOrder(db, request.params.id);
       if (!order) throw new HttpProblem('NOT_FOUND', `No order with id ${request.params.id}.`);
-      return orderView(order, await orderExtras(order.id));
+      const [extras, history] = await Promise.all([orderExtras(order.id), orderHistory(db, order.id)]);
+      return orderView(order, { ...extras, history });
     },
   );
 
