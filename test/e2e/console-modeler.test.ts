@@ -9,7 +9,9 @@ import { validOrder } from '../fixtures/orders.ts';
 /**
  * The analyst's modeler in real Chromium against the real server: rehearse a change with What-if, change a
  * ticket instruction in the properties panel, deploy it as version 2, see it listed, see a new order's ticket
- * carry the new text, and watch a lint error block a broken deploy. Under the console's own CSP.
+ * carry the new text, watch a lint error block a broken deploy, edit the ticket, job and script settings and
+ * deploy them, and see the real server refuse what the browser cannot check (a ticket template) on the element.
+ * Under the console's own CSP.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const LIFECYCLE = readFileSync(new URL('../../processes/order-lifecycle.bpmn', import.meta.url), 'utf8');
@@ -188,6 +190,65 @@ describe('the modeler in the console', () => {
     expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
     const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
     expect(versions.map((v) => v.version).sort()).toEqual([1, 2]);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('edits the ticket, the job and the script settings in the properties panel, and deploys them as version 3', async () => {
+    await openModeler();
+    // The service task's ticket and job.
+    await select('Task_ReserveStock');
+    await openGroup('group-ordo-ticket');
+    await page.locator('#bio-properties-panel-ordo-ticket-title').fill('Stock reservation failed: call the warehouse');
+    await page.locator('#bio-properties-panel-ordo-ticket-queue').fill('warehouse');
+    await page.locator('select#bio-properties-panel-ordo-ticket-priority').selectOption('normal');
+    await page.locator('#bio-properties-panel-ordo-ticket-due').fill('PT30M');
+    await openGroup('group-ordo-job');
+    expect(await page.locator('#bio-properties-panel-ordo-job').inputValue()).toBe('reserve-stock');
+    await page.locator('#bio-properties-panel-ordo-retries').fill('3');
+    await page.locator('#bio-properties-panel-ordo-backoff').fill('PT1M');
+    await expect.poll(savedXml).toContain('<ordo:ticket title="Stock reservation failed: call the warehouse" queue="warehouse" priority="normal" due="PT30M">');
+    await expect.poll(savedXml).toMatch(/<bpmn:serviceTask id="Task_ReserveStock" name="Reserve stock" ordo:job="reserve-stock" ordo:retries="3" ordo:backoff="PT1M">/);
+
+    // A script task: its result variable, and what it does on issues.
+    await select('Task_ValidateInvoice');
+    await openGroup('group-ordo-script');
+    await page.locator('#bio-properties-panel-ordo-resultVariable').fill('invoiceIssues');
+    await page.locator('select#bio-properties-panel-ordo-onIssues').selectOption('continue');
+    await expect.poll(savedXml).toMatch(/<bpmn:scriptTask id="Task_ValidateInvoice"[^>]*ordo:onIssues="continue"/);
+    await page.locator('select#bio-properties-panel-ordo-onIssues').selectOption('ticket');
+    await expect.poll(savedXml).not.toMatch(/<bpmn:scriptTask id="Task_ValidateInvoice"[^>]*ordo:onIssues=/);
+
+    await page.waitForSelector('#ordo-lint-panel .ordo-lint-summary[data-errors="0"]');
+    await page.locator('#ordo-deploy').click();
+    await page.waitForSelector('#ordo-modeler-status .ordo-status-success');
+    expect(await page.locator('#ordo-modeler-status').textContent()).toContain('Deployed order-lifecycle as version 3.');
+    const v3 = await t.http.get('/api/v1/processes/order-lifecycle/versions/3').set('authorization', `Bearer ${t.token}`);
+    expect(v3.status).toBe(200);
+    expect(v3.body.xml).toContain('queue="warehouse"');
+    expect(v3.body.xml).toContain('ordo:retries="3" ordo:backoff="PT1M"');
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows the real server's refusal (422) of what the browser's lint lets through as markers on the element", async () => {
+    await openModeler();
+    // An instruction whose template does not compile: only the server compiles ticket templates.
+    const index = phoneInstructionIndex();
+    await select('Task_ValidateAddress');
+    await openGroup('group-ordo-instructions');
+    await page.locator(`[data-entry-id="ordo-instructions-${index}"] .bio-properties-panel-collapsible-entry-header`).click();
+    await page.locator(`#bio-properties-panel-ordo-instructions-${index}-text`).fill('Call {{#if order.customer.name}}the customer');
+    await expect.poll(savedXml).toContain('Call {{#if order.customer.name}}the customer');
+    await page.waitForSelector('#ordo-lint-panel .ordo-lint-summary[data-errors="0"]');
+
+    await page.locator('#ordo-deploy').click();
+    await page.waitForSelector('#ordo-modeler-status .ordo-status-error');
+    expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: the server found 1 problem/);
+    await page.waitForSelector('.djs-element.ordo-deploy-error[data-element-id="Task_ValidateAddress"]');
+    expect(await page.locator('#ordo-modeler-status .ordo-deploy-errors li[data-element-id="Task_ValidateAddress"]').textContent()).toMatch(/instructions|template/i);
+    const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
+    expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
