@@ -174,6 +174,31 @@ describe('GET /api/v1/orders', () => {
     expect(future.body.items).toEqual([]);
   });
 
+  it('filters by status and by a from/to window on the time received (to exclusive)', async () => {
+    const get = (q: string) => t.http.get(`/api/v1/orders?channel=b2b&${q}`).set('authorization', `Bearer ${t.token}`).then((r) => {
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return (r.body.items as Array<{ externalId: string }>).map((o) => o.externalId).sort();
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post(validOrder({ channel: 'b2b', externalId: `WIN-${i}` }));
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    // Received on three different days.
+    const days = ['2026-03-01T12:00:00Z', '2026-03-02T12:00:00Z', '2026-03-03T12:00:00Z'];
+    for (const [i, id] of ids.entries()) await t.database.db.updateTable('orders').set({ created_at: new Date(days[i]!) }).where('id', '=', id).execute();
+    const cancelled = await t.http.post(`/api/v1/orders/${ids[1]}/cancel`).set('authorization', `Bearer ${t.token}`).send({ reason: 'test' });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+
+    expect(await get('status=cancelled')).toEqual(['WIN-1']);
+    expect(await get('status=received')).toEqual(['WIN-0', 'WIN-2']);
+    expect(await get('from=2026-03-02T00:00:00Z')).toEqual(['WIN-1', 'WIN-2']);
+    expect(await get('to=2026-03-02T12:00:00Z')).toEqual(['WIN-0']);
+    expect(await get('from=2026-03-01T12:00:00Z&to=2026-03-03T12:00:00Z')).toEqual(['WIN-0', 'WIN-1']);
+    expect(await get('from=2026-03-02T00:00:00Z&status=received')).toEqual(['WIN-2']);
+  });
+
   it('refuses an unknown status filter and a forged cursor with 400', async () => {
     const res = await t.http.get('/api/v1/orders?status=lost').set('authorization', `Bearer ${t.token}`);
     expect(res.status).toBe(400);
