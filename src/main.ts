@@ -7,7 +7,7 @@ import { buildApp } from './http/app.ts';
 import { buildAssets } from './http/assets.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createLogger } from './logger.ts';
-import { bossSettings, createBoss } from './runtime/boss.ts';
+import { bossSettings, createBoss, stopBoss } from './runtime/boss.ts';
 import { bootstrapIdentity } from './runtime/identity.ts';
 import { createRuntime } from './runtime/index.ts';
 
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     if (boot.bootstrapTokenCreated) logger.info('created the admin API token given by ORDO_BOOTSTRAP_TOKEN');
 
     const boss = await createBoss(database.url, logger, { supervise: role !== 'web', settings: bossSettings(config) });
-    closers.push(() => boss.stop({ graceful: true, wait: true, timeout: 10_000 }));
+    closers.push(() => stopBoss(boss, { graceful: true, wait: true, timeout: 10_000 }));
     const runtime = createRuntime({ db: database.db, boss, logger, config });
     for (const { file, result } of await runtime.deployDefaults(PROCESSES_DIR)) {
       for (const p of result.processes) logger.info({ file, key: p.key, version: p.version }, p.created ? 'deployed a new version of a default process' : 'default process unchanged');

@@ -94,6 +94,14 @@ export function deadLetterQueue(queue: QueueName): string {
   return `${queue}-dead`;
 }
 
+const stopping = new WeakSet<PgBoss>();
+
+/** Stop pg-boss as part of Ordo's shutdown: its background errors from then on are expected and logged at debug. */
+export async function stopBoss(boss: PgBoss, options: PgBoss.StopOptions): Promise<void> {
+  stopping.add(boss);
+  await boss.stop(options);
+}
+
 export async function createBoss(url: string, logger: Logger, options: { max?: number; supervise?: boolean; settings?: Partial<BossSettings> } = {}): Promise<PgBoss> {
   const settings = { ...DEFAULT_BOSS_SETTINGS, ...options.settings };
   const boss = new PgBoss({
@@ -108,7 +116,11 @@ export async function createBoss(url: string, logger: Logger, options: { max?: n
     monitorStateIntervalSeconds: 60,
     maintenanceIntervalSeconds: settings.maintenanceSeconds,
   });
-  boss.on('error', (err) => logger.error({ err }, 'pg-boss background error'));
+  boss.on('error', (err) => {
+    // While Ordo stops, pg-boss's last connections end with PostgreSQL: expected, not an error.
+    if (stopping.has(boss)) logger.debug({ err: (err as Error).message }, 'pg-boss connection ended while stopping');
+    else logger.error({ err }, 'pg-boss background error');
+  });
   await boss.start();
   await ensureQueues(boss, settings);
   return boss;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { validOrder } from '../fixtures/orders.ts';
@@ -187,7 +188,7 @@ describe('GET /api/v1/orders', () => {
     }
     // Received on three different days.
     const days = ['2026-03-01T12:00:00Z', '2026-03-02T12:00:00Z', '2026-03-03T12:00:00Z'];
-    for (const [i, id] of ids.entries()) await t.database.db.updateTable('orders').set({ created_at: new Date(days[i]!) }).where('id', '=', id).execute();
+    for (const [i, id] of ids.entries()) await sql`update orders set created_at = ${days[i]!}::timestamptz where id = ${id}::uuid`.execute(t.database.db);
     const cancelled = await t.http.post(`/api/v1/orders/${ids[1]}/cancel`).set('authorization', `Bearer ${t.token}`).send({ reason: 'test' });
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
 

@@ -96,6 +96,8 @@ describe('npm start on the embedded PostgreSQL', () => {
     expect(await exited(ordo.child)).toBe(0);
     expect(alive(pgPid)).toBe(false);
     expect(ordo.output()).toContain('embedded PostgreSQL stopped');
+    // A clean stop logs no error (pg-boss's last connections ending with PostgreSQL are expected).
+    expect(ordo.output().split('\n').filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
 
     // Second start finds the order again.
     ordo = await startOrdo(dataDir, port, pgPort);
