@@ -104,15 +104,30 @@ export async function benchPostgres(settings: Record<string, string> = {}): Prom
   if (given) return { adminUrl: given, pid: null, embedded: false, stop: async () => undefined };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ordo-bench-pg-'));
   const embedded = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), database: 'postgres', log: quietLogger, settings });
-  return {
-    adminUrl: embedded.urlFor('postgres'),
-    pid: embedded.pid,
-    embedded: true,
-    async stop() {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+  // The server runs in a process group of its own: a benchmark interrupted (Ctrl-C, `timeout`) or failing
+  // must not leave it running. On a signal it is stopped and its folder removed; on any other exit it is
+  // told to stop (an exit handler cannot wait).
+  const stop = async () => {
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await embedded.stop();
+    await rm(dir, { recursive: true, force: true });
   };
+  const onExit = () => {
+    try {
+      process.kill(embedded.pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { adminUrl: embedded.urlFor('postgres'), pid: embedded.pid, embedded: true, stop };
 }
 
 /** PostgreSQL's version and the settings that decide commit-bound figures, as one line. */
