@@ -91,10 +91,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobExpireSeconds: int('ORDO_JOB_EXPIRE_SECONDS', env.ORDO_JOB_EXPIRE_SECONDS, 120, 1),
     serviceJobExpireSeconds: int('ORDO_SERVICE_JOB_EXPIRE_SECONDS', env.ORDO_SERVICE_JOB_EXPIRE_SECONDS, 600, 1),
     bossMaintenanceSeconds: int('ORDO_BOSS_MAINTENANCE_SECONDS', env.ORDO_BOSS_MAINTENANCE_SECONDS, 30, 1),
-    serviceTimeoutSeconds: int('ORDO_SERVICE_TIMEOUT_SECONDS', env.ORDO_SERVICE_TIMEOUT_SECONDS, 60, 1),
+    serviceTimeoutSeconds: 0,
   };
+  // 60 s by default, or less when service jobs expire sooner: under the expiry either way.
+  const serviceExpiry = config.serviceJobExpireSeconds;
+  config.serviceTimeoutSeconds = int('ORDO_SERVICE_TIMEOUT_SECONDS', env.ORDO_SERVICE_TIMEOUT_SECONDS, Math.max(1, Math.min(60, Math.floor(serviceExpiry * 0.9))), 1);
   // A handler still running when pg-boss takes its job back would run twice at once.
-  if (config.serviceTimeoutSeconds >= config.serviceJobExpireSeconds) {
+  if (config.serviceTimeoutSeconds >= serviceExpiry && env.ORDO_SERVICE_TIMEOUT_SECONDS) {
     throw new Error(
       `ORDO_SERVICE_TIMEOUT_SECONDS (${config.serviceTimeoutSeconds}) must be below ORDO_SERVICE_JOB_EXPIRE_SECONDS (${config.serviceJobExpireSeconds}): a job must not be taken back from a handler that may still finish`,
     );

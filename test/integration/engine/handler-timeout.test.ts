@@ -110,8 +110,12 @@ describe('a service handler that never answers', () => {
     expect(row).toMatchObject({ status: 'active', waiting_at: ['call'] });
   }, 60_000);
 
-  it('a timeout at or above the service job expiry is refused at start-up, naming both settings', () => {
+  it('a timeout set at or above the service job expiry is refused at start-up, naming both settings; unset, it stays below the expiry', () => {
     expect(() => loadConfig({ ORDO_SERVICE_TIMEOUT_SECONDS: '600' })).toThrow(/ORDO_SERVICE_TIMEOUT_SECONDS \(600\) must be below ORDO_SERVICE_JOB_EXPIRE_SECONDS \(600\)/);
     expect(loadConfig({ ORDO_SERVICE_TIMEOUT_SECONDS: '30', ORDO_SERVICE_JOB_EXPIRE_SECONDS: '60' }).serviceTimeoutSeconds).toBe(30);
+    // Unset, it is 60 s, or below a shorter expiry.
+    expect(loadConfig({}).serviceTimeoutSeconds).toBe(60);
+    expect(loadConfig({ ORDO_SERVICE_JOB_EXPIRE_SECONDS: '10' }).serviceTimeoutSeconds).toBe(9);
+    expect(loadConfig({ ORDO_SERVICE_JOB_EXPIRE_SECONDS: '1' }).serviceTimeoutSeconds).toBe(1);
   });
 });
