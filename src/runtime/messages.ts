@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { applyEvent, startInstance, type RuntimeContext, type StepOutcome } from './instances.ts';
 import { ORDER_LIFECYCLE_KEY } from './lifecycle.ts';
+import { transaction } from '../db/transaction.ts';
 
 export interface MessageInput {
   name: string;
@@ -41,7 +42,7 @@ export class MessageError extends Error {
  * nothing is recorded (so the sender may try again later).
  */
 export async function correlateMessage(ctx: RuntimeContext, input: MessageInput): Promise<MessageResult> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     if (input.messageId) {
       const first = await trx
         .insertInto('received_messages')

@@ -11,6 +11,7 @@ import { applyEvent, lockInstance, type RuntimeContext } from './instances.ts';
 import { searchColumns, toOrderRecord, isIsoInstant, isUuid, type OrderRecord } from './orders.ts';
 import { openTicketTally } from './tallies.ts';
 import { ticketQuery, toTicketView, type TicketView } from './views.ts';
+import { transaction } from '../db/transaction.ts';
 
 /**
  * What operators do to tickets and orders: fix an order (merge patch) and re-run the failed step,
@@ -171,7 +172,7 @@ async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables
 /** PATCH /orders/:id: fix the order, then re-run every open validation ticket's step at once. */
 export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: unknown, actor: Actor, reason: string | null) {
   if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     const order = await patchOrderInTx(ctx, trx, orderId, patch, actor, reason);
     const tickets = await openValidationTickets(trx, orderId);
     for (const t of tickets) await retryInTx(ctx, trx, t, { order: order.data }, actor);
@@ -183,7 +184,7 @@ export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: un
 
 /** POST /tickets/:id/retry, optionally with a merge patch of the order applied first. */
 export async function retryTicket(ctx: RuntimeContext, ticketId: string, input: { patch?: unknown; reason?: string | null }, actor: Actor): Promise<RetryOutcome> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     const row = await lockTicketForStep(trx, ticketId);
     await requireOpen(trx, row);
     if (row.kind === 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a manual task; complete it instead of retrying.`);
@@ -222,7 +223,7 @@ function coerceField(field: { name: string; type: string | null; required: boole
 
 /** POST /tickets/:id/complete: a manual task done, with its form's values as variables. */
 export async function completeTicket(ctx: RuntimeContext, ticketId: string, values: Record<string, unknown>, actor: Actor): Promise<TicketView> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     const row = await lockTicketForStep(trx, ticketId);
     await requireOpen(trx, row);
     if (row.kind !== 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a ${row.kind} ticket; fix the data and retry instead.`);
@@ -243,7 +244,7 @@ export async function completeTicket(ctx: RuntimeContext, ticketId: string, valu
 
 /** Assign (open → in progress) or unassign (back to open). */
 export async function assignTicket(ctx: RuntimeContext, ticketId: string, assigneeId: string | null, actor: Actor): Promise<TicketView> {
-  return ctx.db.transaction().execute(async (trx) => assignInTx(ctx, trx, ticketId, assigneeId, actor));
+  return transaction(ctx.db, async (trx) => assignInTx(ctx, trx, ticketId, assigneeId, actor));
 }
 
 async function assignInTx(ctx: RuntimeContext, trx: Tx, ticketId: string, assigneeId: string | null, actor: Actor): Promise<TicketView> {
@@ -262,7 +263,7 @@ async function assignInTx(ctx: RuntimeContext, trx: Tx, ticketId: string, assign
 }
 
 export async function commentOnTicket(ctx: RuntimeContext, ticketId: string, text: string, actor: Actor): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx.db, async (trx) => {
     const row = await lockTicket(trx, ticketId);
     await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'comment', data: JSON.stringify({ text: text.slice(0, 5000) }) }).execute();
   });
@@ -271,7 +272,7 @@ export async function commentOnTicket(ctx: RuntimeContext, ticketId: string, tex
 /** POST /orders/:id/cancel: end the lifecycle (its open tickets are cancelled with it). */
 export async function cancelOrder(ctx: RuntimeContext, orderId: string, reason: string, actor: Actor): Promise<OrderRecord> {
   if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
-  return ctx.db.transaction().execute(async (trx) => cancelOrderInTx(ctx, trx, orderId, reason, actor));
+  return transaction(ctx.db, async (trx) => cancelOrderInTx(ctx, trx, orderId, reason, actor));
 }
 
 async function cancelOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, reason: string, actor: Actor): Promise<OrderRecord> {

@@ -333,4 +333,31 @@ describe('the interleavings that deadlocked (each forced, not left to chance)', 
     const kinds = (await ticketEvents(String(ticket.id))).map((e) => e.kind);
     expect(kinds).toEqual(['opened', 'cancelled']);
   }, 30_000);
+
+  it('an action that still meets a deadlock (a lock order no code path takes today) is run again: done once, never a 500', async () => {
+    const ticket = await heldOrder();
+    let grab!: () => void;
+    const grabInstance = new Promise<void>((resolve) => (grab = resolve));
+    let held!: () => void;
+    const ticketHeld = new Promise<void>((resolve) => (held = resolve));
+    // Holds the ticket, then (once the cancellation holds the lifecycle and waits for the ticket) wants the lifecycle.
+    const other = t.database.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('tickets').select('id').where('id', '=', ticket.ticketId).forUpdate().execute();
+      held();
+      await grabInstance;
+      await lockInstance(trx, ticket.instanceId);
+    });
+    await ticketHeld;
+    const cancel = act(operators[3]!, 'cancel', 'api', ticket);
+    await pause(300);
+    grab();
+    // PostgreSQL fails the cancellation (it has waited longest); its transaction runs again once the other commits.
+    await other;
+    const sent = [await cancel];
+    expectNoServerError(sent);
+    expect(sent[0]!.res.status).toBe(200);
+    const { winner } = await expectConsistent(ticket, sent);
+    expect(winner).toBe('cancelled');
+  }, 30_000);
 });
+
