@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.ts';
+import { transaction } from '../db/transaction.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { getPath, transformPatch, type FieldTransform } from '../tickets/fields.ts';
 import type { RuntimeContext } from './instances.ts';
 import { dryRunTicket, lockTicketForStep, patchOrderInTx, requireOpen, retryInTx, TicketError, type Actor } from './tickets.ts';
-import { transaction } from '../db/transaction.ts';
 
 /**
  * Group fix: open validation tickets that fail the same way (same step, same code, same field) fixed

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
+import { transaction } from '../db/transaction.ts';
 import { applyEvent, startInstance, type RuntimeContext, type StepOutcome } from './instances.ts';
 import { ORDER_LIFECYCLE_KEY } from './lifecycle.ts';
-import { transaction } from '../db/transaction.ts';
 
 export interface MessageInput {
   name: string;

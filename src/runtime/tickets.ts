@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { evaluateFeel, toPlain } from '../engine/index.ts';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
+import { transaction } from '../db/transaction.ts';
 import type { OrderRow, OrderStatus } from '../db/tables/orders.table.ts';
 import type { InstanceState } from '../engine/index.ts';
 import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../db/tables/tickets.table.ts';
@@ -11,7 +12,6 @@ import { applyEvent, lockInstance, type RuntimeContext } from './instances.ts';
 import { searchColumns, toOrderRecord, isIsoInstant, isUuid, type OrderRecord } from './orders.ts';
 import { openTicketTally } from './tallies.ts';
 import { ticketQuery, toTicketView, type TicketView } from './views.ts';
-import { transaction } from '../db/transaction.ts';
 
 /**
  * What operators do to tickets and orders: fix an order (merge patch) and re-run the failed step,
