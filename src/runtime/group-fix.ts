@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.ts';
+import { transaction } from '../db/transaction.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { getPath, transformPatch, type FieldTransform } from '../tickets/fields.ts';
 import type { RuntimeContext } from './instances.ts';
-import { dryRunTicket, lockTicket, patchOrderInTx, requireOpen, retryInTx, TicketError, type Actor } from './tickets.ts';
+import { dryRunTicket, lockTicketForStep, patchOrderInTx, requireOpen, retryInTx, TicketError, type Actor } from './tickets.ts';
 
 /**
  * Group fix: open validation tickets that fail the same way (same step, same code, same field) fixed
@@ -125,8 +126,8 @@ export async function previewGroupFix(ctx: RuntimeContext, key: TicketGroupKey, 
  * it was in the preview), the order patched and audited with the reason, and the failed step re-run.
  */
 export async function fixTicketField(ctx: RuntimeContext, ticketId: string, field: string, transform: FieldTransform, reason: string | null, actor: Actor): Promise<'resolved' | 'still_failing' | 'unchanged'> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const row = await lockTicket(trx, ticketId);
+  return transaction(ctx.db, async (trx) => {
+    const row = await lockTicketForStep(trx, ticketId);
     await requireOpen(trx, row);
     if (row.kind !== 'validation' || !row.order_id) throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a ${row.kind} ticket; a group fix changes order data for validation tickets only.`);
     const order = await trx.selectFrom('orders').select('data').where('id', '=', row.order_id).forUpdate().executeTakeFirst();

@@ -9,6 +9,7 @@ import type { OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow, ProcessInstanceRow } from '../db/tables/processes.table.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { canonicalJson } from '../orders/canonical.ts';
+import { checkOrderShape } from '../orders/shape.ts';
 import type { Order } from '../orders/schema.ts';
 import { normalPriority, priorityRank, renderInstructions, renderTemplate } from '../tickets/instructions.ts';
 import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobData } from './boss.ts';
@@ -324,7 +325,7 @@ export class StepSession {
 
   private async create(id: string, input: StartInput) {
     const model = await this.ctx.models.get(this.trx, input.definition.id);
-    const result = this.step(model, null, { type: 'start', variables: input.variables, startEventId: input.startEventId, ...(input.incident === undefined ? {} : { incident: input.incident }) });
+    const result = this.step(model, null, { type: 'start', variables: input.variables, startEventId: input.startEventId, ...(input.incident === undefined ? {} : { incident: input.incident }) }, !!input.orderId);
     // A child row references its parent: the parent is written first.
     if (input.parent) await this.write(input.parent.id);
     const row: ProcessInstanceRow = {
@@ -361,7 +362,7 @@ export class StepSession {
       }
       const model = await this.ctx.models.get(this.trx, row.definition_id);
       const before = row.state as InstanceState;
-      const result = this.step(model, before, event);
+      const result = this.step(model, before, event, !!row.order_id);
       // A stale event (timer of a token that moved on, a duplicate job completion) changes nothing.
       if (result.effects.length === 0 && result.history.length === 0 && canonicalJson(result.state) === canonicalJson(before)) {
         if (!this.outcomes.has(instanceId)) this.outcomes.set(instanceId, { instanceId, applied: false, status: row.status, effects: [] });
@@ -383,8 +384,9 @@ export class StepSession {
     }
   }
 
-  private step(model: CompiledProcess, state: InstanceState | null, event: EngineEvent): StepResult {
-    return step(model, state, event, this.now, { feelFunctions: this.ctx.feelFunctions, stepLimit: this.ctx.stepLimit });
+  /** `ofOrder`: the instance belongs to an order, whose `order` variable is written back to the stored order. */
+  private step(model: CompiledProcess, state: InstanceState | null, event: EngineEvent, ofOrder: boolean): StepResult {
+    return step(model, state, event, this.now, { feelFunctions: this.ctx.feelFunctions, stepLimit: this.ctx.stepLimit, ...(ofOrder ? { checkVariable: checkOrderVariable } : {}) });
   }
 
   private async afterStep(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, result: StepResult, actor: string) {
@@ -638,6 +640,28 @@ export class StepSession {
     }
     if (patch.status || patch.data) this.orderPatches.set(orderId, patch);
   }
+}
+
+/**
+ * What a script may store in an order's instance: `order` is written back to the stored order when the
+ * step commits, so it must stay a well-formed order (the shape intake and PATCH enforce) with the same
+ * channel and externalId. Otherwise the script task stops with a technical ticket naming the fields.
+ */
+export function checkOrderVariable(name: string, value: unknown, previous: unknown): string | null {
+  if (name !== 'order') return null;
+  const errors = checkOrderShape(value);
+  if (errors.length > 0) {
+    const shown = errors.slice(0, 10).map((e) => `${e.field || 'the value'} ${e.message}`);
+    return `it is not a well-formed order (${errors.length} field(s) at fault: ${shown.join('; ')}${errors.length > shown.length ? '; …' : ''}). The stored order was left as it was.`;
+  }
+  const before = previous && typeof previous === 'object' ? (previous as Partial<Order>) : null;
+  const after = value as Order;
+  for (const field of ['channel', 'externalId'] as const) {
+    if (before && typeof before[field] === 'string' && before[field] !== after[field]) {
+      return `it changes ${field} (from ${JSON.stringify(before[field])} to ${JSON.stringify(after[field])}), which identifies the order and cannot be changed. The stored order was left as it was.`;
+    }
+  }
+  return null;
 }
 
 export type OpenTicketEffect = Extract<Effect, { type: 'openTicket' }>;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { transaction } from '../db/transaction.ts';
 import { applyEvent, startInstance, type RuntimeContext, type StepOutcome } from './instances.ts';
 import { ORDER_LIFECYCLE_KEY } from './lifecycle.ts';
 
@@ -41,7 +42,7 @@ export class MessageError extends Error {
  * nothing is recorded (so the sender may try again later).
  */
 export async function correlateMessage(ctx: RuntimeContext, input: MessageInput): Promise<MessageResult> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     if (input.messageId) {
       const first = await trx
         .insertInto('received_messages')

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { evaluateFeel, toPlain } from '../engine/index.ts';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
-import type { OrderStatus } from '../db/tables/orders.table.ts';
+import { transaction } from '../db/transaction.ts';
+import type { OrderRow, OrderStatus } from '../db/tables/orders.table.ts';
 import type { InstanceState } from '../engine/index.ts';
 import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../db/tables/tickets.table.ts';
 import { applyMergePatch, changedPaths, MergePatchError } from '../orders/merge-patch.ts';
@@ -52,6 +53,29 @@ async function lockTicket(trx: Tx, id: string): Promise<TicketRow> {
   return row;
 }
 
+/**
+ * Lock a ticket for an action that may step its instance, after what that step goes on to lock, and in
+ * the same order every engine step takes its locks: the ticket's instance, then its order, then the
+ * ticket. Operators, and an operator and a worker (a timer, a job's completion), acting on one ticket
+ * then queue behind one another on the first lock, instead of each holding a row the other waits for:
+ * a deadlock, which PostgreSQL ends by failing one of them (a 500 for an operator).
+ */
+async function lockTicketForStep(trx: Tx, id: string): Promise<TicketRow> {
+  if (!/^\d{1,18}$/.test(id)) throw new TicketError('NOT_FOUND', `No ticket #${id}.`);
+  const ref = await trx.selectFrom('tickets').select(['instance_id', 'order_id']).where('id', '=', id).executeTakeFirst();
+  if (!ref) throw new TicketError('NOT_FOUND', `No ticket #${id}.`);
+  await lockInstance(trx, ref.instance_id);
+  if (ref.order_id) await trx.selectFrom('orders').select('id').where('id', '=', ref.order_id).forUpdate().execute();
+  return lockTicket(trx, id);
+}
+
+/** Lock an order's running lifecycle, then the order: the order a step takes them in (see lockTicketForStep). */
+async function lockOrderForStep(trx: Tx, orderId: string): Promise<OrderRow | undefined> {
+  const lifecycle = await trx.selectFrom('process_instances').select('id').where('order_id', '=', orderId).where('parent_id', 'is', null).where('status', '=', 'active').executeTakeFirst();
+  if (lifecycle) await lockInstance(trx, lifecycle.id);
+  return trx.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+}
+
 async function closedBy(trx: Tx, ticketId: string): Promise<{ actor: string; at: string; kind: string } | null> {
   const e = await trx.selectFrom('ticket_events').select(['actor', 'at', 'kind']).where('ticket_id', '=', ticketId).where('kind', 'in', ['resolved', 'cancelled']).orderBy('id', 'desc').limit(1).executeTakeFirst();
   return e ? { actor: e.actor, at: e.at.toISOString(), kind: e.kind } : null;
@@ -80,7 +104,7 @@ export async function ticketHistory(db: DbOrTx, id: string) {
  */
 export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<OrderRecord> {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new TicketError('INVALID_PATCH', 'A merge patch must be a JSON object.');
-  const row = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+  const row = await lockOrderForStep(trx, orderId);
   if (!row) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
   if (CLOSED_ORDER.includes(row.status)) throw new TicketError('ORDER_CLOSED', `Order ${row.external_id} is ${row.status}; it can no longer be changed.`);
   let next: unknown;
@@ -148,7 +172,7 @@ async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables
 /** PATCH /orders/:id: fix the order, then re-run every open validation ticket's step at once. */
 export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: unknown, actor: Actor, reason: string | null) {
   if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx.db, async (trx) => {
     const order = await patchOrderInTx(ctx, trx, orderId, patch, actor, reason);
     const tickets = await openValidationTickets(trx, orderId);
     for (const t of tickets) await retryInTx(ctx, trx, t, { order: order.data }, actor);
@@ -160,8 +184,8 @@ export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: un
 
 /** POST /tickets/:id/retry, optionally with a merge patch of the order applied first. */
 export async function retryTicket(ctx: RuntimeContext, ticketId: string, input: { patch?: unknown; reason?: string | null }, actor: Actor): Promise<RetryOutcome> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const row = await lockTicket(trx, ticketId);
+  return transaction(ctx.db, async (trx) => {
+    const row = await lockTicketForStep(trx, ticketId);
     await requireOpen(trx, row);
     if (row.kind === 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a manual task; complete it instead of retrying.`);
     let order: OrderRecord | null = null;
@@ -199,8 +223,8 @@ function coerceField(field: { name: string; type: string | null; required: boole
 
 /** POST /tickets/:id/complete: a manual task done, with its form's values as variables. */
 export async function completeTicket(ctx: RuntimeContext, ticketId: string, values: Record<string, unknown>, actor: Actor): Promise<TicketView> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const row = await lockTicket(trx, ticketId);
+  return transaction(ctx.db, async (trx) => {
+    const row = await lockTicketForStep(trx, ticketId);
     await requireOpen(trx, row);
     if (row.kind !== 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a ${row.kind} ticket; fix the data and retry instead.`);
     const fields = (row.fields as Array<{ name: string; type: string | null; required: boolean; options?: string | null }>) ?? [];
@@ -220,7 +244,7 @@ export async function completeTicket(ctx: RuntimeContext, ticketId: string, valu
 
 /** Assign (open → in progress) or unassign (back to open). */
 export async function assignTicket(ctx: RuntimeContext, ticketId: string, assigneeId: string | null, actor: Actor): Promise<TicketView> {
-  return ctx.db.transaction().execute(async (trx) => assignInTx(ctx, trx, ticketId, assigneeId, actor));
+  return transaction(ctx.db, async (trx) => assignInTx(ctx, trx, ticketId, assigneeId, actor));
 }
 
 async function assignInTx(ctx: RuntimeContext, trx: Tx, ticketId: string, assigneeId: string | null, actor: Actor): Promise<TicketView> {
@@ -239,7 +263,7 @@ async function assignInTx(ctx: RuntimeContext, trx: Tx, ticketId: string, assign
 }
 
 export async function commentOnTicket(ctx: RuntimeContext, ticketId: string, text: string, actor: Actor): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx.db, async (trx) => {
     const row = await lockTicket(trx, ticketId);
     await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'comment', data: JSON.stringify({ text: text.slice(0, 5000) }) }).execute();
   });
@@ -248,11 +272,11 @@ export async function commentOnTicket(ctx: RuntimeContext, ticketId: string, tex
 /** POST /orders/:id/cancel: end the lifecycle (its open tickets are cancelled with it). */
 export async function cancelOrder(ctx: RuntimeContext, orderId: string, reason: string, actor: Actor): Promise<OrderRecord> {
   if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
-  return ctx.db.transaction().execute(async (trx) => cancelOrderInTx(ctx, trx, orderId, reason, actor));
+  return transaction(ctx.db, async (trx) => cancelOrderInTx(ctx, trx, orderId, reason, actor));
 }
 
 async function cancelOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, reason: string, actor: Actor): Promise<OrderRecord> {
-  const order = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+  const order = await lockOrderForStep(trx, orderId);
   if (!order) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
   if (CLOSED_ORDER.includes(order.status)) throw new TicketError('ORDER_CLOSED', `Order ${order.external_id} is ${order.status} already.`);
   await trx.insertInto('order_events').values({ order_id: orderId, actor: actor.name, kind: 'cancelled', data: JSON.stringify({ reason }) }).execute();
@@ -415,5 +439,5 @@ export async function ticketCounts(db: DbOrTx) {
   return openTicketTally(db);
 }
 
-export { assignInTx, cancelOrderInTx, retryInTx, lockTicket, requireOpen };
+export { assignInTx, cancelOrderInTx, retryInTx, lockTicket, lockTicketForStep, requireOpen };
 export type { Db };

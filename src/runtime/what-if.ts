@@ -3,7 +3,7 @@ import { compileDefinitions, step, waitingAt, type CompiledProcess, type EngineE
 import { diffProcesses, type ProcessDiff } from '../engine/model/diff.ts';
 import type { ValidateOptions } from '../engine/model/validate.ts';
 import { checkDiagram, DeployRefusedError, latestDefinition } from './definitions.ts';
-import type { RuntimeContext } from './instances.ts';
+import { checkOrderVariable, type RuntimeContext } from './instances.ts';
 import type { LifecycleSettings } from './lifecycle.ts';
 
 /**
@@ -73,7 +73,8 @@ export interface SimulationResult {
 
 /** Run one order through a model in memory until it would wait for something other than a job. */
 export function simulate(model: CompiledProcess, variables: Record<string, unknown>, ports: SimulationPorts): SimulationResult {
-  const enginePorts = { feelFunctions: ports.feelFunctions, stepLimit: ports.stepLimit ?? STEP_LIMIT };
+  // As in a real order's lifecycle: a script that would break the order stops there with a technical ticket.
+  const enginePorts = { feelFunctions: ports.feelFunctions, stepLimit: ports.stepLimit ?? STEP_LIMIT, checkVariable: checkOrderVariable };
   const history: HistoryEntry[] = [];
   const effects: Effect[] = [];
   let state: InstanceState;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FEEL_EXPRESSION_CHARS } from '../../src/engine/feel.ts';
 import { MAX_FEEL_CHARS } from '../../src/engine/model/feel-syntax.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { validOrder } from '../fixtures/orders.ts';
 import { eventually } from './engine/helpers.ts';
 
 /**
@@ -266,3 +267,50 @@ describe('FEEL that loops or explodes in a deployed script', () => {
     expect((done.state as { variables: Record<string, unknown> }).variables.result).toBe(100);
   });
 });
+
+describe("a lifecycle script that writes a malformed order (ordo:resultVariable=\"order\")", () => {
+  /** An order lifecycle whose one script rewrites the order, optionally after a timer (then it runs in a worker). */
+  const tidyLifecycle = (expression: string, viaTimer: boolean) =>
+    diagram(
+      'order-lifecycle',
+      `    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="${viaTimer ? 'pause' : 'tidy'}" />
+${viaTimer ? PAUSE_THEN_TIDY : ''}
+    <bpmn:scriptTask id="tidy" name="Tidy the order" scriptFormat="feel" ordo:resultVariable="order">
+      <bpmn:script>${xmlText(expression)}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="tidy" targetRef="check" />
+    <bpmn:userTask id="check" name="Look at the order" />
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end" />
+    <bpmn:endEvent id="end" />`,
+    );
+  const PAUSE_THEN_TIDY = `    <bpmn:intermediateCatchEvent id="pause"><bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT0S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="pause" targetRef="tidy" />`;
+  let n = 0;
+
+  it.each([
+    ['an empty context, at intake', '{}', false, /^bpmn:ScriptTask "Tidy the order" \(tidy\) produced a value for "order" that was not stored: it is not a well-formed order \(8 field\(s\) at fault: channel is required; externalId is required; currency is required; customer is required; delivery is required; lines is required; totals is required; payment is required\)\. The stored order was left as it was\.$/],
+    ['totals without a grand total, in a worker', 'context put(order, "totals", {subtotal: "99.90"})', true, /not a well-formed order \(3 field\(s\) at fault: totals\.shipping is required; totals\.tax is required; totals\.grandTotal is required\)/],
+    ['a money amount as a number, at intake', 'context put(order, "payment", context put(order.payment, "amount", 114.9))', false, /1 field\(s\) at fault: payment\.amount must be string/],
+    ['another externalId, at intake', 'context put(order, "externalId", "SOMEONE-ELSE")', false, /it changes externalId \(from "HOSTILE-ORDER-\d+" to "SOMEONE-ELSE"\), which identifies the order and cannot be changed/],
+  ] as const)('%s: a technical ticket at the script naming the fields, the stored order unchanged, never a 500', async (_name, expression, viaTimer, message) => {
+    expect((await deploy(tidyLifecycle(expression, viaTimer))).status).toBe(201);
+    const order = validOrder({ externalId: `HOSTILE-ORDER-${++n}` });
+    const posted = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
+    expect(posted.status, posted.text.slice(0, 300)).toBe(201);
+    const id = posted.body.id as string;
+
+    const held = await eventually(() => t.http.get(`/api/v1/orders/${id}`).set('authorization', `Bearer ${t.token}`).then((r) => r.body), (o) => o.status === 'on_hold', 10_000);
+    expect(held.activeSteps).toEqual(['tidy']);
+    expect(held.tickets).toHaveLength(1);
+    expect(held.tickets[0]).toMatchObject({ kind: 'technical', status: 'open', elementId: 'tidy' });
+    expect(held.tickets[0].issues).toEqual([{ code: 'VARIABLE_INVALID', message: expect.stringMatching(message) }]);
+    // The order is what the channel sent, and the lifecycle still holds that order.
+    expect(held.data).toEqual(order);
+    const instance = await t.database.db.selectFrom('process_instances').select('state').where('order_id', '=', id).executeTakeFirstOrThrow();
+    expect((instance.state as { variables: { order: unknown } }).variables.order).toEqual(order);
+    const changed = await t.database.db.selectFrom('order_events').select('kind').where('order_id', '=', id).where('kind', '=', 'changed_by_process').execute();
+    expect(changed).toEqual([]);
+  });
+});
+

@@ -5,6 +5,7 @@
  */
 export type EngineErrorCode =
   | 'FEEL_ERROR'
+  | 'VARIABLE_INVALID'
   | 'NO_OUTGOING_FLOW'
   | 'TIMER_INVALID'
   | 'MULTI_INSTANCE_INVALID'

@@ -50,6 +50,7 @@ export class Run {
   readonly at: string;
   private readonly limit: number;
   private readonly feelOptions: FeelOptions;
+  private readonly checkVariable: EnginePorts['checkVariable'];
   private agenda: AgendaItem[] = [];
   private entries = 0;
   private halted = false;
@@ -63,6 +64,7 @@ export class Run {
     this.at = now.toISOString();
     this.limit = ports.stepLimit ?? DEFAULT_STEP_LIMIT;
     this.feelOptions = { functions: ports.feelFunctions, now };
+    this.checkVariable = ports.checkVariable;
   }
 
   // ---------------------------------------------------------------- lookups and bookkeeping
@@ -135,6 +137,14 @@ export class Run {
 
   snapshot(scopeId: string): Record<string, unknown> {
     return structuredClone(this.variables(scopeId));
+  }
+
+  /** Refuse a script's result that the host's check refuses for that variable (an incident at the element). */
+  checkResult(elementId: string, name: string, value: unknown, scopeId: string): void {
+    const problem = this.checkVariable?.(name, toPlain(value), this.variables(scopeId)[name]) ?? null;
+    if (problem === null) return;
+    const el = this.element(elementId);
+    throw new EngineError('VARIABLE_INVALID', `${el.type} ${el.name ? `"${el.name}" ` : ''}(${el.id}) produced a value for "${name}" that was not stored: ${problem}`, elementId);
   }
 
   feel(expression: string, scopeId: string, extra?: Record<string, unknown>): unknown {

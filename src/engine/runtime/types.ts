@@ -12,6 +12,13 @@ export interface EnginePorts {
   feelFunctions: Record<string, (...args: any[]) => unknown>;
   /** Element entries allowed in one `step` call before the instance is stopped with a technical ticket. */
   stepLimit?: number;
+  /**
+   * Checks what a script is about to store in a variable (its `ordo:resultVariable`), given the variable's
+   * current value: the host relies on some (an order's lifecycle writes `order` back to the stored order).
+   * A message refuses the value: the variable keeps its old one and the script task stops with a
+   * technical ticket (VARIABLE_INVALID) quoting it.
+   */
+  checkVariable?: (name: string, value: unknown, previous: unknown) => string | null;
 }
 
 export type EngineEvent =

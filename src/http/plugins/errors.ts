@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { isRetryableConflict } from '../../db/transaction.ts';
 import { BulkError } from '../../runtime/bulk.ts';
 import { MessageError } from '../../runtime/messages.ts';
 import { TicketError } from '../../runtime/tickets.ts';
@@ -14,6 +15,10 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
   if (err instanceof HttpProblem) return problem(err.code, err.message, err.extra);
   if (isDatabaseUnavailable(err)) {
     return problem('SERVICE_UNAVAILABLE', 'The database cannot be reached right now. Send the request again in a few seconds: an order sent again (same channel and externalId) or a message with the same messageId is recognised, not stored twice.', { retryAfterSeconds: RETRY_AFTER_SECONDS });
+  }
+  // A deadlock or serialization conflict that outlasted the use case's own attempts: nothing was committed.
+  if (isRetryableConflict(err)) {
+    return problem('SERVICE_UNAVAILABLE', 'The request met another change to the same records at the same moment and was not carried out; nothing was changed. Send it again.', { retryAfterSeconds: RETRY_AFTER_SECONDS });
   }
   if (err instanceof TicketError) {
     const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_OPEN: 'CONFLICT', ORDER_CLOSED: 'CONFLICT', NO_LIFECYCLE: 'CONFLICT', WRONG_KIND: 'UNPROCESSABLE', FIELDS_INVALID: 'UNPROCESSABLE', INVALID_PATCH: 'VALIDATION_FAILED', INVALID_CURSOR: 'INVALID_CURSOR' } as const)[err.code];

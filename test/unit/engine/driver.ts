@@ -38,6 +38,7 @@ export interface DriverOptions {
   functions?: EnginePorts['feelFunctions'];
   stepLimit?: number;
   now?: string;
+  checkVariable?: EnginePorts['checkVariable'];
 }
 
 export class Driver {
@@ -56,7 +57,7 @@ export class Driver {
     options: DriverOptions = {},
   ) {
     this.now = new Date(options.now ?? '2026-03-01T10:00:00.000Z');
-    this.ports = { feelFunctions: options.functions ?? {}, ...(options.stepLimit ? { stepLimit: options.stepLimit } : {}) };
+    this.ports = { feelFunctions: options.functions ?? {}, ...(options.stepLimit ? { stepLimit: options.stepLimit } : {}), ...(options.checkVariable ? { checkVariable: options.checkVariable } : {}) };
   }
 
   start(variables?: Record<string, unknown>, startEventId?: string): this {

@@ -88,6 +88,23 @@ describe('script tasks and exclusive gateways', () => {
     throwing.start({ order: { total: 1, lines: [] } });
     expect(throwing.waitAt('checkAddress', 'incident').error).toMatch(/address service down/);
   });
+
+  it("given a result the host's check refuses, then the script gets a technical ticket quoting it and the variable is not stored; a retry after the fix goes on", async () => {
+    const seen: unknown[] = [];
+    const d = await given('scripts-xor.bpmn', {
+      functions: noIssues,
+      checkVariable: (name, value, previous) => (seen.push([name, value, previous]), name === 'doubled' && (value as number) > 100 ? 'more than 100 cannot be shipped' : null),
+    });
+    d.start({ order: { total: 60, lines: [] }, doubled: 7 });
+    const w = d.waitAt('double', 'incident');
+    expect(w.error).toMatch(/^bpmn:ScriptTask .*\(double\) produced a value for "doubled" that was not stored: more than 100 cannot be shipped$/);
+    expect(d.effectsOf('openTicket')[0]).toMatchObject({ kind: 'technical', elementId: 'double', issues: [{ code: 'VARIABLE_INVALID' }] });
+    expect(d.variables.doubled).toBe(7);
+    expect(seen).toContainEqual(['doubled', 120, 7]);
+    d.send({ type: 'ticketRetry', waitId: w.waitId, variables: { order: { total: 10, lines: [] } } });
+    expect(d.status).toBe('completed');
+    expect(d.variables.doubled).toBe(20);
+  });
 });
 
 describe('validation tickets on script tasks', () => {

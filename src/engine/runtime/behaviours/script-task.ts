@@ -25,6 +25,7 @@ export function asIssues(value: unknown): Issue[] | null {
 
 function evaluate(run: Run, token: Token, el: ScriptTaskElement): Issue[] | null {
   const value = run.feel(el.script, token.scopeId);
+  if (el.resultVariable) run.checkResult(el.id, el.resultVariable, value, token.scopeId);
   if (el.resultVariable) run.setVariables(token.scopeId, { [el.resultVariable]: value }, el.id);
   return el.onIssues === 'continue' ? null : asIssues(value);
 }

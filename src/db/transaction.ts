@@ -1,0 +1,28 @@
+import type { Db, Tx } from './database.ts';
+
+/** SQLSTATEs of a transaction PostgreSQL aborted to let another go on: deadlock, serialization failure. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+
+/** Attempts in all before the error reaches the caller. */
+export const TRANSACTION_ATTEMPTS = 3;
+
+export function isRetryableConflict(err: unknown): boolean {
+  const code = err && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+}
+
+/**
+ * Run `fn` in a transaction, and again when PostgreSQL aborted it to break a deadlock or a serialization
+ * conflict: nothing of it was committed, and the next attempt sees what the other transaction committed (an
+ * operator who lost a race is then told so, 409, instead of getting a 500). `fn` must do nothing outside the
+ * transaction that cannot be done twice.
+ */
+export async function transaction<T>(db: Db, fn: (trx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(fn);
+    } catch (err) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isRetryableConflict(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { toProblem } from '../../../src/http/plugins/errors.ts';
+
+describe('toProblem', () => {
+  it('given a deadlock or serialization failure that outlasted its retries, then 503 with Retry-After and no database detail', () => {
+    for (const [code, message] of [
+      ['40P01', 'deadlock detected'],
+      ['40001', 'could not serialize access due to concurrent update'],
+    ] as const) {
+      const p = toProblem(Object.assign(new Error(message), { code, detail: 'Process 26941 waits for ShareLock on transaction 851' }), 'req-1');
+      expect(p, code).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 });
+      expect(p.detail).toMatch(/nothing was changed\. Send it again\./);
+      expect(JSON.stringify(p)).not.toMatch(/deadlock|serialize|ShareLock|40P01|40001/);
+    }
+  });
+});
