@@ -10,6 +10,19 @@ export interface MessageInput {
   /** Makes a redelivery a no-op: the first delivery of an id is recorded with the instance it reached. */
   messageId?: string | null;
   actor: string;
+  /**
+   * Whether this sender may start a process through its message start event (false: the message may only
+   * reach an instance that waits for it; a message that would start one is refused with MessageStartForbidden).
+   */
+  mayStart?: boolean;
+}
+
+/** A message that only a process start could take, from a sender who may not start processes. */
+export class MessageStartForbidden extends Error {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(readonly messageName: string, readonly processKey: string) {
+    super(`Nothing waits for the message "${messageName}", and starting process "${processKey}" with it needs the analyst or admin role.`);
+  }
 }
 
 export type MessageResult =
@@ -104,6 +117,7 @@ export async function correlateMessage(ctx: RuntimeContext, input: MessageInput)
       .limit(1)
       .executeTakeFirst();
     if (starters) {
+      if (input.mayStart === false) throw new MessageStartForbidden(input.name, starters.key);
       const model = await ctx.models.get(trx, starters.id);
       const startEventId = model.startEvents.message.find((m) => m.messageName === input.name)?.elementId;
       const step = await startInstance(ctx, trx, {

@@ -41,6 +41,42 @@ describe('running instances durably', () => {
     expect(tickets[0]!.due_at!.getTime() - tickets[0]!.created_at.getTime()).toBeGreaterThan(2 * 3600_000 - 5_000);
   });
 
+  it('starts a process with a message start event for a sender who may start processes; an operator may only reach what waits', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs-return" targetNamespace="urn:test">
+  <bpmn:message id="Msg_Return" name="return-requested" />
+  <bpmn:process id="customer-return" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:messageEventDefinition messageRef="Msg_Return" /></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:userTask id="review" name="Review the return" />
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+    expect((await deploy(t, xml)).status).toBe(201);
+    const [operator, analyst] = await Promise.all([t.tokenFor('operator'), t.tokenFor('analyst')]);
+    const send = (token: string, body: Record<string, unknown>) => t.http.post('/api/v1/messages').set('authorization', `Bearer ${token}`).send(body);
+    const instances = () => t.database.db.selectFrom('process_instances').select('id').where('process_key', '=', 'customer-return').execute();
+
+    // An operator's token delivers messages, but does not start processes with them; analysts send none.
+    const refused = await send(operator, { name: 'return-requested', businessKey: 'RET-1', messageId: 'ret-1' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('FORBIDDEN');
+    expect(refused.body.detail).toBe('Nothing waits for the message "return-requested", and starting process "customer-return" with it needs the analyst or admin role.');
+    expect((await send(analyst, { name: 'return-requested', businessKey: 'RET-1' })).status).toBe(403);
+    expect(await instances()).toEqual([]);
+
+    // An admin's token starts it; the messageId the refused delivery carried was not used up.
+    const started = await send(t.token, { name: 'return-requested', businessKey: 'RET-1', messageId: 'ret-1', variables: { reason: 'too small' } });
+    expect(started.status).toBe(200);
+    expect(started.body.outcome).toBe('started');
+    const inst = await instance(t, started.body.instanceId);
+    expect(inst.waitingAt).toEqual(['review']);
+    expect(inst.variables.reason).toBe('too small');
+    expect((await send(t.token, { name: 'return-requested', businessKey: 'RET-1', messageId: 'ret-1' })).body).toEqual({ outcome: 'duplicate', instanceId: started.body.instanceId });
+    expect(await instances()).toHaveLength(1);
+  });
+
   it('waits for a message, answers 404 when nobody waits, and treats a repeated messageId as a no-op', async () => {
     const started = await startProcess(t, 'wait-message', {}, 'BK-1');
     expect(started.body.waitingAt).toEqual(['wait']);

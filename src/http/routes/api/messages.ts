@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { correlateMessage, type MessageResult } from '../../../runtime/messages.ts';
+import { correlateMessage, MessageStartForbidden, type MessageResult } from '../../../runtime/messages.ts';
 import { getOrder } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
-import { requirePermission } from '../../plugins/auth.ts';
+import { can, requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
 import { IdParams, problemResponses } from '../../schemas/common.ts';
 
@@ -38,7 +38,12 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     },
     async (request) => {
       const b = request.body;
-      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: b.businessKey ?? null, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}` });
+      // Operators deliver messages to what waits for them; starting a process with one is the starters' right.
+      const mayStart = can(request.principal!, 'instances:start');
+      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: b.businessKey ?? null, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}`, mayStart }).catch((err: unknown) => {
+        if (err instanceof MessageStartForbidden) throw new HttpProblem('FORBIDDEN', err.message);
+        throw err;
+      });
       runtime.nudge();
       return answer(result, b.name, b.businessKey ?? null);
     },
@@ -54,7 +59,11 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       const order = await getOrder(deps.db, request.params.id);
       if (!order) throw new HttpProblem('NOT_FOUND', `No order with id ${request.params.id}.`);
       const b = request.body;
-      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: order.id, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}` });
+      const mayStart = can(request.principal!, 'instances:start');
+      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: order.id, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}`, mayStart }).catch((err: unknown) => {
+        if (err instanceof MessageStartForbidden) throw new HttpProblem('FORBIDDEN', err.message);
+        throw err;
+      });
       runtime.nudge();
       return answer(result, b.name, order.id);
     },
