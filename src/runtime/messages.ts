@@ -21,7 +21,7 @@ export interface MessageInput {
 export class MessageStartForbidden extends Error {
   readonly code = 'FORBIDDEN' as const;
   constructor(readonly messageName: string, readonly processKey: string) {
-    super(`Nothing waits for the message "${messageName}", and starting process "${processKey}" with it needs the analyst or admin role.`);
+    super(`Nothing waits for the message "${messageName}", and starting process "${processKey}" with it needs a role that may start processes.`);
   }
 }
 

@@ -62,7 +62,7 @@ describe('running instances durably', () => {
     const refused = await send(operator, { name: 'return-requested', businessKey: 'RET-1', messageId: 'ret-1' });
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('FORBIDDEN');
-    expect(refused.body.detail).toBe('Nothing waits for the message "return-requested", and starting process "customer-return" with it needs the analyst or admin role.');
+    expect(refused.body.detail).toBe('Nothing waits for the message "return-requested", and starting process "customer-return" with it needs a role that may start processes.');
     expect((await send(analyst, { name: 'return-requested', businessKey: 'RET-1' })).status).toBe(403);
     expect(await instances()).toEqual([]);
 
