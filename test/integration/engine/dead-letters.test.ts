@@ -5,16 +5,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { BOSS_SCHEMA, createBoss, deadLetterQueue, QUEUES, type BossSettings } from '../../../src/runtime/boss.ts';
-import { latestDefinition } from '../../../src/runtime/definitions.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/index.ts';
-import { startInstance } from '../../../src/runtime/instances.ts';
 import { DEFAULT_JOB_HANDLERS } from '../../../src/runtime/jobs/index.ts';
 import { receiveOrder } from '../../../src/runtime/orders.ts';
 import { retryTicket } from '../../../src/runtime/tickets.ts';
 import type { Workers } from '../../../src/runtime/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/db.ts';
 import { validOrder } from '../../fixtures/orders.ts';
-import { eventually } from './helpers.ts';
+import { eventually, startLatest } from './helpers.ts';
 
 /**
  * Jobs pg-boss gives up on without a worker seeing it: one that expires on its last attempt (the worker
@@ -49,12 +47,7 @@ function ensureWorkers(): void {
   workers ??= runtime.startWorkers({ idleMs: 50, batchSize: 10, deadLetterIdleMs: 100 });
 }
 
-async function start(key: string) {
-  return database.db.transaction().execute(async (trx) => {
-    const definition = await latestDefinition(trx, key, { executableOnly: true });
-    return startInstance(runtime.ctx, trx, { definition: definition!, variables: {}, actor: 'test' });
-  });
-}
+const start = (key: string) => startLatest(runtime, key);
 
 async function jobsOf(name: string) {
   const { rows } = await sql<{ id: string; state: string; retry_count: number; retry_limit: number; data: Record<string, unknown> }>`

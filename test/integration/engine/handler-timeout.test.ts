@@ -3,12 +3,10 @@ import type PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { createBoss } from '../../../src/runtime/boss.ts';
-import { latestDefinition } from '../../../src/runtime/definitions.ts';
 import { createRuntime, type Runtime } from '../../../src/runtime/index.ts';
-import { startInstance } from '../../../src/runtime/instances.ts';
 import type { Workers } from '../../../src/runtime/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/db.ts';
-import { eventually } from './helpers.ts';
+import { eventually, startLatest } from './helpers.ts';
 
 /**
  * A service handler that never answers must not hold its worker: after the worker's handler timeout the
@@ -38,12 +36,7 @@ const diagram = (id: string, job: string, retries: number) => `<?xml version="1.
   </bpmn:process>
 </bpmn:definitions>`;
 
-async function start(key: string) {
-  return database.db.transaction().execute(async (trx) => {
-    const definition = await latestDefinition(trx, key, { executableOnly: true });
-    return startInstance(runtime.ctx, trx, { definition: definition!, variables: {}, actor: 'test' });
-  });
-}
+const start = (key: string) => startLatest(runtime, key);
 
 beforeAll(async () => {
   database = await createTestDatabase();

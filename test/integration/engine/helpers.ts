@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { latestDefinition } from '../../../src/runtime/definitions.ts';
+import type { Runtime } from '../../../src/runtime/index.ts';
+import { startInstance } from '../../../src/runtime/instances.ts';
 import type { TestApp } from '../../support/app.ts';
 
 export const FIXTURES = path.join(import.meta.dirname, 'fixtures');
@@ -31,4 +34,13 @@ export async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolea
     last = await read();
   }
   return last;
+}
+
+/** Start the latest executable version of a process through the runtime itself (no HTTP, no token). */
+export async function startLatest(runtime: Runtime, key: string) {
+  return runtime.ctx.db.transaction().execute(async (trx) => {
+    const definition = await latestDefinition(trx, key, { executableOnly: true });
+    if (!definition) throw new Error(`no executable version of ${key} is deployed`);
+    return startInstance(runtime.ctx, trx, { definition, variables: {}, actor: 'test' });
+  });
 }
