@@ -27,6 +27,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   errors: number;
   timeouts: number;
+  /** CPU time of the web process per request it answered (user + system), filled in by console.ts. */
+  cpuMsPerRequest?: number;
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -138,6 +138,11 @@ async function main() {
     await runtime.deployDefaults(PROCESSES_DIR);
     const app = await buildApp({ db, config, logger, metrics: createMetrics({ defaults: true }), runtime });
     await app.listen({ port: 0, host: '127.0.0.1' });
+    // Requests the web side answered, to divide its CPU time by (warm-up included on both sides).
+    let served = 0;
+    app.server.on('request', () => {
+      served++;
+    });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 
     const password = randomBytes(18).toString('base64url');
@@ -194,16 +199,19 @@ async function main() {
     console.log(`machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
     console.log(`database: ${config.databaseUrl ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.dataDir}`}; ${orderCount.toLocaleString('en')} orders, ${tickets.total.toLocaleString('en')} open tickets`);
     console.log(`load: ${CONNECTIONS} connections, ${SECONDS} s per scenario after ${WARMUP} s of warm-up, ${RUNS} runs; ${ticketIds.length} tickets and ${orderIds.length} orders rotated`);
-    console.log(`\nrun  scenario       req/s   p50 ms  p95 ms  p99 ms  max ms  not 200   load (1/5/15 min)`);
+    console.log(`\nrun  scenario       req/s   p50 ms  p95 ms  p99 ms  max ms  cpu ms/req  not 200   load (1/5/15 min)`);
     const results = new Map<string, LoadResult[]>();
     for (let run = 1; run <= RUNS; run++) {
       for (const s of scenarios) {
+        const [cpu0, served0] = [process.cpuUsage(), served];
         const r = await runLoad({ url: base, cookie, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP, paths: s.paths });
+        const used = process.cpuUsage(cpu0);
+        r.cpuMsPerRequest = (used.user + used.system) / 1000 / Math.max(1, served - served0);
         results.set(s.name, [...(results.get(s.name) ?? []), r]);
         const bad = Object.entries(r.statuses).filter(([status]) => status !== '200').reduce((n, [, count]) => n + count, 0) + r.errors + r.timeouts;
         failures += bad;
         console.log(
-          `${String(run).padStart(3)}  ${s.name.padEnd(13)} ${fmt(r.perSecond, 0).padStart(6)} ${fmt(r.p50).padStart(8)} ${fmt(r.p95).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max, 0).padStart(7)} ${String(bad).padStart(9)}   ${load()}`,
+          `${String(run).padStart(3)}  ${s.name.padEnd(13)} ${fmt(r.perSecond, 0).padStart(6)} ${fmt(r.p50).padStart(8)} ${fmt(r.p95).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max, 0).padStart(7)} ${fmt(r.cpuMsPerRequest!, 2).padStart(11)} ${String(bad).padStart(8)}   ${load()}`,
         );
         if (bad > 0) console.log(`     statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}, timeouts ${r.timeouts}`);
       }
@@ -211,15 +219,16 @@ async function main() {
     await app.close();
     await boss.stop({ graceful: false, wait: true, timeout: 10_000 });
 
-    const m = (name: string, f: (r: LoadResult) => number) => (results.has(name) ? fmt(median(results.get(name)!.map(f))) : 'n/a');
+    const m = (name: string, f: (r: LoadResult) => number, digits = 1) => (results.has(name) ? fmt(median(results.get(name)!.map(f)), digits) : 'n/a');
+    const cpuOf = (r: LoadResult) => r.cpuMsPerRequest!;
     console.log(`\nmedians over ${RUNS} runs:`);
-    for (const s of scenarios) console.log(`  ${s.name.padEnd(13)} ${m(s.name, (r) => r.perSecond).padStart(7)} req/s, p50 ${m(s.name, (r) => r.p50)} ms, p95 ${m(s.name, (r) => r.p95)} ms, p99 ${m(s.name, (r) => r.p99)} ms`);
+    for (const s of scenarios) console.log(`  ${s.name.padEnd(13)} ${m(s.name, (r) => r.perSecond).padStart(7)} req/s, p50 ${m(s.name, (r) => r.p50)} ms, p95 ${m(s.name, (r) => r.p95)} ms, p99 ${m(s.name, (r) => r.p99)} ms, CPU ${m(s.name, cpuOf, 2)} ms/request`);
     if (failures > 0) {
       console.error(`\n${failures} responses were not 200 (or failed): the figures above do not count.`);
       process.exitCode = 1;
     }
     console.log(
-      `DETAIL baseline_per_s=${m('baseline', (r) => r.perSecond)} console_queue_per_s=${m('queue', (r) => r.perSecond)} console_ticket_per_s=${m('ticket', (r) => r.perSecond)} console_order_per_s=${m('order', (r) => r.perSecond)} connections=${CONNECTIONS} seconds=${SECONDS} runs=${RUNS}`,
+      `DETAIL baseline_per_s=${m('baseline', (r) => r.perSecond)} console_queue_per_s=${m('queue', (r) => r.perSecond)} console_ticket_per_s=${m('ticket', (r) => r.perSecond)} console_order_per_s=${m('order', (r) => r.perSecond)} cpu_ms_per_req_baseline=${m('baseline', cpuOf, 2)} cpu_ms_per_req_queue=${m('queue', cpuOf, 2)} cpu_ms_per_req_ticket=${m('ticket', cpuOf, 2)} cpu_ms_per_req_order=${m('order', cpuOf, 2)} connections=${CONNECTIONS} seconds=${SECONDS} runs=${RUNS}`,
     );
     console.log(
       `RESULT console_queue_p95_ms=${m('queue', (r) => r.p95)} console_queue_search_p95_ms=${m('queue_search', (r) => r.p95)} console_queue_filter_p95_ms=${m('queue_filter', (r) => r.p95)} ` +

@@ -177,14 +177,12 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async function queueData(request: FastifyRequest, query: typeof ListQuery.static) {
     const me = request.principal!.userId;
     const { form, filters, sort, problems } = parseQueue(query, me);
-    let page;
-    try {
-      page = await queuePage(db, filters, sort, TICKETS_PAGE_SIZE, query.cursor || undefined);
-    } catch (err) {
+    const pageRead = queuePage(db, filters, sort, TICKETS_PAGE_SIZE, query.cursor || undefined).catch((err: unknown) => {
       if (err instanceof TicketError) throw new HttpProblem('INVALID_CURSOR', 'That page link is not valid any more; start again from the first page.');
       throw err;
-    }
-    const [counts, users] = await Promise.all([openTicketsFor(db, request), assignableUsers(db)]);
+    });
+    // The rows, the counts and the assignees in three concurrent statements, not one after the other.
+    const [page, counts, users] = await Promise.all([pageRead, openTicketsFor(db, request), assignableUsers(db)]);
     const orders = page.orders;
     const now = new Date();
     const canWork = can(request.principal, 'tickets:work');
