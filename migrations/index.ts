@@ -7,6 +7,7 @@ import * as m0005 from './0005_create_bulk_operations.ts';
 import * as m0006 from './0006_allow_bulk_patch.ts';
 import * as m0007 from './0007_create_process_migrations.ts';
 import * as m0008 from './0008_add_console_indexes.ts';
+import * as m0009 from './0009_trim_write_path.ts';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_allow_bulk_patch': m0006,
   '0007_create_process_migrations': m0007,
   '0008_add_console_indexes': m0008,
+  '0009_trim_write_path': m0009,
 };

@@ -361,10 +361,15 @@ async function readRows(db: Db, orderId: string) {
 async function deleteTemplates(db: Db, orderIds: string[]): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const instances = (await trx.selectFrom('process_instances').select('id').where('order_id', 'in', orderIds).where('parent_id', 'is', null).execute()).map((r) => r.id);
-    await trx.deleteFrom('tickets').where('order_id', 'in', orderIds).execute(); // ticket_events cascade
+    // The append-only tables have no foreign keys (migration 0009), so no cascades: each is cleared here.
+    const tickets = (await trx.selectFrom('tickets').select('id').where('order_id', 'in', orderIds).execute()).map((r) => r.id);
+    if (tickets.length) await trx.deleteFrom('ticket_events').where('ticket_id', 'in', tickets).execute();
+    await trx.deleteFrom('tickets').where('order_id', 'in', orderIds).execute();
     await trx.deleteFrom('job_effects').where('order_id', 'in', orderIds).execute();
-    if (instances.length) await trx.deleteFrom('process_instances').where('id', 'in', instances).execute(); // history cascades
-    await trx.deleteFrom('orders').where('id', 'in', orderIds).execute(); // order_events cascade
+    if (instances.length) await trx.deleteFrom('instance_history').where('instance_id', 'in', instances).execute();
+    if (instances.length) await trx.deleteFrom('process_instances').where('id', 'in', instances).execute();
+    await trx.deleteFrom('order_events').where('order_id', 'in', orderIds).execute();
+    await trx.deleteFrom('orders').where('id', 'in', orderIds).execute();
   });
 }
 

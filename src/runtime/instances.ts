@@ -239,6 +239,9 @@ export class StepSession {
       const { id, ...values } = instanceValues(updates[0]!);
       await trx.updateTable('process_instances').set(values).where('id', '=', id).execute();
     } else if (updates.length > 1) {
+      // `id = any(ids)` besides the join: the planner guesses 100 rows for jsonb_to_recordset, and a plan
+      // cached while the table was small then hash-joins a sequential scan of the whole table on every
+      // call (2–3 ms at a few thousand rows, growing with the table); with the array it looks the rows up by key.
       const data = updates.map((r) => ({ id: r.id, status: r.status, state: r.state, waiting_at: r.waiting_at, waiting_messages: r.waiting_messages, revision: r.revision, updated_at: r.updated_at, ended_at: r.ended_at }));
       await sql`/* prepare:ordo_update_instances */
         update process_instances as p set
@@ -246,7 +249,7 @@ export class StepSession {
           waiting_at = array(select jsonb_array_elements_text(v.waiting_at)),
           waiting_messages = array(select jsonb_array_elements_text(v.waiting_messages))
         from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as v(id uuid, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int, updated_at timestamptz, ended_at timestamptz)
-        where p.id = v.id`.execute(trx);
+        where p.id = v.id and p.id = any(${data.map((r) => r.id)}::uuid[])`.execute(trx);
     }
     const statusOnly: Array<{ id: string; status: OrderStatus }> = [];
     for (const [id, patch] of this.orderPatches) {
@@ -260,10 +263,11 @@ export class StepSession {
     }
     this.orderPatches.clear();
     if (statusOnly.length > 0) {
+      // `id = any(ids)`: the rows looked up by key, never a scan (see ordo_update_instances).
       await sql`/* prepare:ordo_update_order_status */
         update orders as o set status = v.status, updated_at = ${this.now}, revision = o.revision + 1
         from jsonb_to_recordset(${JSON.stringify(statusOnly)}::jsonb) as v(id uuid, status text)
-        where o.id = v.id`.execute(trx);
+        where o.id = v.id and o.id = any(${statusOnly.map((r) => r.id)}::uuid[])`.execute(trx);
     }
     // Each table's new rows as one JSON document and one prepared statement (the same text whatever the
     // number of rows: parsed and planned once per connection).
