@@ -34,6 +34,8 @@ export class JobLoop<T> {
   private stopping = false;
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** Jobs of a batch whose handling or settling failed with the database: handed back once it answers again. */
+  private unsettled: string[] = [];
 
   constructor(
     private readonly boss: PgBoss,
@@ -73,6 +75,7 @@ export class JobLoop<T> {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.unsettled.length > 0 && !(await this.handBack())) continue;
       let jobs: BossJob<T>[];
       try {
         jobs = await this.boss.fetch<T>(this.queue, { batchSize: this.options.batchSize, includeMetadata: true });
@@ -90,10 +93,27 @@ export class JobLoop<T> {
         await this.handle(jobs);
       } catch (err) {
         // The handler settles each job itself; reaching here means even that failed (database gone).
-        // The jobs stay active and pg-boss hands them out again when they expire.
-        this.logger.error({ err, queue: this.queue, jobs: jobs.length }, 'handling a batch failed');
+        // The jobs are still active in pg-boss; rather than wait out their expiry, they are failed (run
+        // again, with their retry delay) as soon as the database answers. Jobs settled meanwhile are left
+        // alone (pg-boss fails only jobs not yet completed), and running one again is a no-op where its
+        // work was done.
+        this.unsettled.push(...jobs.map((j) => j.id));
+        this.logger.error({ err, queue: this.queue, jobs: jobs.length }, 'handling a batch failed; its jobs run again once the database answers');
         await this.sleep(1_000);
       }
+    }
+  }
+
+  /** Fail the unsettled jobs so pg-boss runs them again; false (after a pause) while the database is away. */
+  private async handBack(): Promise<boolean> {
+    try {
+      await this.boss.fail(this.queue, this.unsettled);
+      this.logger.warn({ queue: this.queue, jobs: this.unsettled.length }, 'jobs that could not be settled were handed back to run again');
+      this.unsettled = [];
+      return true;
+    } catch {
+      if (!this.stopping) await this.sleep(1_000);
+      return false;
     }
   }
 }
