@@ -1,12 +1,9 @@
-import { pino } from 'pino';
-import type PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
-import { createBoss } from '../../../src/runtime/boss.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime/index.ts';
+import type { Runtime } from '../../../src/runtime/index.ts';
 import type { Workers } from '../../../src/runtime/worker.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/db.ts';
-import { eventually, startLatest } from './helpers.ts';
+import type { TestDatabase } from '../../support/db.ts';
+import { engineHarness, eventually, startLatest, type EngineHarness } from './helpers.ts';
 
 /**
  * A service handler that never answers must not hold its worker: after the worker's handler timeout the
@@ -15,9 +12,8 @@ import { eventually, startLatest } from './helpers.ts';
  * at a time (concurrency 1), so without the timeout the quick jobs would wait forever behind the stalled one.
  */
 
-const logger = pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
+let harness: EngineHarness;
 let database: TestDatabase;
-let boss: PgBoss;
 let runtime: Runtime;
 let workers: Workers | null = null;
 let release: () => void = () => {};
@@ -39,13 +35,7 @@ const diagram = (id: string, job: string, retries: number) => `<?xml version="1.
 const start = (key: string) => startLatest(runtime, key);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  boss = await createBoss(database.url, logger, { max: 4, supervise: false });
-  runtime = createRuntime({
-    db: database.db,
-    boss,
-    logger,
-    config: loadConfig({}),
+  harness = await engineHarness({
     jobHandlers: {
       stall: (input) => {
         const call: { aborted: boolean; reason?: unknown } = { aborted: false };
@@ -59,6 +49,7 @@ beforeAll(async () => {
       quick: async () => ({ done: true }),
     },
   });
+  ({ database, runtime } = harness);
   for (const xml of [diagram('stalls', 'stall', 1), diagram('quick', 'quick', 0)]) {
     expect((await runtime.deploy(xml, 'test')).processes[0]?.created).toBe(true);
   }
@@ -66,9 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   release();
-  await workers?.stop();
-  await boss?.stop({ graceful: false, wait: true, timeout: 5_000 });
-  await database?.drop();
+  await harness?.close(workers);
 });
 
 describe('a service handler that never answers', () => {

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type PgBoss from 'pg-boss';
+import { pino } from 'pino';
+import { loadConfig } from '../../../src/config.ts';
+import { createBoss, type BossSettings } from '../../../src/runtime/boss.ts';
 import { latestDefinition } from '../../../src/runtime/definitions.ts';
-import type { Runtime } from '../../../src/runtime/index.ts';
+import { createRuntime, type Runtime } from '../../../src/runtime/index.ts';
+import type { JobHandler } from '../../../src/runtime/jobs/index.ts';
+import type { Workers } from '../../../src/runtime/worker.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/db.ts';
 import { startInstance } from '../../../src/runtime/instances.ts';
 import type { TestApp } from '../../support/app.ts';
 
@@ -43,4 +50,34 @@ export async function startLatest(runtime: Runtime, key: string) {
     if (!definition) throw new Error(`no executable version of ${key} is deployed`);
     return startInstance(runtime.ctx, trx, { definition, variables: {}, actor: 'test' });
   });
+}
+
+/** A database of its own, real pg-boss and a runtime with these job handlers: the engine without HTTP. */
+export interface EngineHarness {
+  database: TestDatabase;
+  boss: PgBoss;
+  runtime: Runtime;
+  /** Stop the workers (when started), pg-boss, and drop the database. */
+  close(workers?: Workers | null): Promise<void>;
+}
+
+export async function engineHarness(options: {
+  jobHandlers: Readonly<Record<string, JobHandler>>;
+  env?: Record<string, string>;
+  boss?: { supervise?: boolean; settings?: BossSettings };
+}): Promise<EngineHarness> {
+  const logger = pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
+  const database = await createTestDatabase();
+  const boss = await createBoss(database.url, logger, { max: 4, supervise: options.boss?.supervise ?? false, settings: options.boss?.settings });
+  const runtime = createRuntime({ db: database.db, boss, logger, config: loadConfig(options.env ?? {}), jobHandlers: options.jobHandlers });
+  return {
+    database,
+    boss,
+    runtime,
+    async close(workers) {
+      await workers?.stop();
+      await boss.stop({ graceful: false, wait: true, timeout: 5_000 });
+      await database.drop();
+    },
+  };
 }

@@ -1,13 +1,11 @@
-import type PgBoss from 'pg-boss';
 import { sql } from 'kysely';
-import { pino } from 'pino';
+import type PgBoss from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.ts';
-import { createBoss, QUEUES } from '../../../src/runtime/boss.ts';
-import { createRuntime, type Runtime } from '../../../src/runtime/index.ts';
+import { QUEUES } from '../../../src/runtime/boss.ts';
+import type { Runtime } from '../../../src/runtime/index.ts';
 import type { Workers } from '../../../src/runtime/worker.ts';
-import { createTestDatabase, type TestDatabase } from '../../support/db.ts';
-import { eventually, startLatest } from './helpers.ts';
+import type { TestDatabase } from '../../support/db.ts';
+import { engineHarness, eventually, startLatest, type EngineHarness } from './helpers.ts';
 
 /**
  * A worker that loses the database while settling a batch (completing and failing its jobs both throw)
@@ -16,7 +14,7 @@ import { eventually, startLatest } from './helpers.ts';
  * Real pg-boss; the loss is injected into this process's pg-boss client for one completion and one failure.
  */
 
-const logger = pino({ level: process.env.ORDO_TEST_LOG ?? 'silent' });
+let harness: EngineHarness;
 let database: TestDatabase;
 let boss: PgBoss;
 let runtime: Runtime;
@@ -35,13 +33,7 @@ const xml = `<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>`;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  boss = await createBoss(database.url, logger, { max: 4, supervise: false });
-  runtime = createRuntime({
-    db: database.db,
-    boss,
-    logger,
-    config: loadConfig({}),
+  harness = await engineHarness({
     jobHandlers: {
       'call-out': async () => {
         calls++;
@@ -49,13 +41,12 @@ beforeAll(async () => {
       },
     },
   });
+  ({ database, boss, runtime } = harness);
   expect((await runtime.deploy(xml, 'test')).processes[0]?.created).toBe(true);
 }, 60_000);
 
 afterAll(async () => {
-  await workers?.stop();
-  await boss?.stop({ graceful: false, wait: true, timeout: 5_000 });
-  await database?.drop();
+  await harness?.close(workers);
 });
 
 describe('a batch the worker could not settle', () => {
