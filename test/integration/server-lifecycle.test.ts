@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/db/connection.ts';
 import { validOrder } from '../fixtures/orders.ts';
+import { assertExactlyOnce, lifecycleOrder, type PostedOrder } from './engine/exactly-once.ts';
 
 /**
  * Ordo as a person runs it: `node --import tsx src/main.ts all` with the embedded PostgreSQL, stopped with
@@ -131,6 +133,82 @@ describe('npm start on the embedded PostgreSQL', () => {
     process.kill(-ordo.child.pid!, 'SIGTERM');
     expect(await exited(ordo.child)).toBe(0);
     expect(alive(last)).toBe(false);
+  });
+
+  it('kill -9 of the app and its PostgreSQL in the middle of a burst: clients resend what got no answer, and every order settles exactly once', { timeout: 240_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ordo-burst-'));
+    dirs.push(dataDir);
+    const [port, pgPort] = [await freePort(), await freePort()];
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    let ordo = await startOrdo(dataDir, port, pgPort);
+
+    // A channel: 8 senders, 160 orders (every fourth without a phone), each sent until it gets an answer.
+    const COUNT = 160;
+    const answers = new Map<number, { id: string; statuses: number[] }>();
+    let attemptsWithoutAnswer = 0;
+    let next = 0;
+    const send = async (i: number): Promise<void> => {
+      for (;;) {
+        try {
+          const res = await fetch(`${ordo.base}/api/v1/orders`, { method: 'POST', headers: auth, body: JSON.stringify(lifecycleOrder('BURST', i, i % 4 === 3)), signal: AbortSignal.timeout(10_000) });
+          if (res.status === 201 || res.status === 200) {
+            const { id } = (await res.json()) as { id: string };
+            const seen = answers.get(i) ?? { id, statuses: [] };
+            expect(seen.id, `order ${i} answered with two ids`).toBe(id);
+            seen.statuses.push(res.status);
+            answers.set(i, seen);
+            return;
+          }
+          expect([503], `order ${i}: ${res.status} ${await res.text()}`).toContain(res.status);
+        } catch (err) {
+          if ((err as Error).name === 'AssertionError') throw err;
+          // No answer (connection refused or reset): the channel sends it again.
+        }
+        attemptsWithoutAnswer++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const senders = Array.from({ length: 8 }, async () => {
+      while (next < COUNT) await send(next++);
+    });
+
+    // Mid-burst: the app's whole process group and its PostgreSQL die at once.
+    while (answers.size < 50) await new Promise((r) => setTimeout(r, 20));
+    const pg = await postgresPid(dataDir);
+    process.kill(-ordo.child.pid!, 'SIGKILL');
+    process.kill(pg, 'SIGKILL');
+    await exited(ordo.child);
+    const answeredAtCrash = answers.size;
+    await new Promise((r) => setTimeout(r, 1_000));
+    ordo = await startOrdo(dataDir, port, pgPort);
+    await Promise.all(senders);
+    expect(answeredAtCrash).toBeLessThan(COUNT);
+    expect(attemptsWithoutAnswer).toBeGreaterThan(0);
+
+    // Besides what it never heard back, the channel resends a few it did: answered 200 with the same order.
+    for (const i of [0, 1, 2]) await send(i);
+    for (const i of [0, 1, 2]) expect(answers.get(i)!.statuses.at(-1)).toBe(200);
+
+    const credentials = JSON.parse(await readFile(path.join(dataDir, 'pg-credentials.json'), 'utf8')) as { user: string; password: string };
+    const handle = connect(`postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${pgPort}/ordo`, { max: 2 });
+    try {
+      const orders: PostedOrder[] = Array.from({ length: COUNT }, (_, i) => ({ id: answers.get(i)!.id, externalId: `BURST-${i}`, broken: i % 4 === 3 }));
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const settled = await handle.db.selectFrom('orders').select('id').where('id', 'in', orders.map((o) => o.id)).where('status', 'in', ['released', 'on_hold']).execute();
+        if (settled.length === COUNT) break;
+        if (Date.now() > deadline) throw new Error(`only ${settled.length} of ${COUNT} orders settled after the restart`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      // One order per external id, one instance, the broken ones one ticket each, every job's effect once.
+      const rows = await handle.db.selectFrom('orders').select(['external_id']).where('external_id', 'like', 'BURST-%').execute();
+      expect(rows).toHaveLength(COUNT);
+      await assertExactlyOnce(handle.db, orders);
+    } finally {
+      await handle.close();
+    }
+    process.kill(-ordo.child.pid!, 'SIGTERM');
+    expect(await exited(ordo.child)).toBe(0);
   });
 
   it('stops with a non-zero exit and the error when PostgreSQL cannot start', { timeout: 60_000 }, async () => {
