@@ -211,6 +211,37 @@ describe('npm start on the embedded PostgreSQL', () => {
     expect(await exited(ordo.child)).toBe(0);
   });
 
+  it('npm start stops Ordo and its PostgreSQL when only the npm process is signalled (a supervisor, docker stop)', { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ordo-npm-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: path.resolve(import.meta.dirname, '..', '..'),
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORDO_DATA_DIR: dataDir, ORDO_PG_PORT: String(await freePort()), DATABASE_URL: '', ORDO_ADMIN_PASSWORD: 'npm-start-password' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout!.on('data', (d) => (out += d));
+    npm.stderr!.on('data', (d) => (out += d));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (npm.exitCode !== null) throw new Error(`npm start exited early:\n${out}`);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`npm start did not become ready within 60 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const pg = await postgresPid(dataDir);
+    // Only npm's own pid, as a supervisor does: it must reach Ordo, which drains and stops its PostgreSQL.
+    npm.kill('SIGTERM');
+    await exited(npm);
+    const gone = Date.now() + 20_000;
+    while (alive(pg) && Date.now() < gone) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(pg), out).toBe(false);
+    expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answering').catch(() => 'stopped')).toBe('stopped');
+    expect(out).toContain('Ordo stopped');
+  });
+
   it('stops with a non-zero exit and the error when PostgreSQL cannot start', { timeout: 60_000 }, async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'ordo-lifecycle-'));
     dirs.push(dataDir);
