@@ -71,7 +71,17 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(env.ORDO_DATA_DIR || '.data');
-  const config: Config = {
+  // Defaults: runtime/boss.ts DEFAULT_BOSS_SETTINGS (repeated: config imports nothing).
+  const serviceJobExpireSeconds = int('ORDO_SERVICE_JOB_EXPIRE_SECONDS', env.ORDO_SERVICE_JOB_EXPIRE_SECONDS, 600, 1);
+  // 60 s, or 90 % of a shorter service job expiry: below the expiry either way.
+  const serviceTimeoutSeconds = int('ORDO_SERVICE_TIMEOUT_SECONDS', env.ORDO_SERVICE_TIMEOUT_SECONDS, Math.max(1, Math.min(60, Math.floor(serviceJobExpireSeconds * 0.9))), 1);
+  // A handler still running when pg-boss takes its job back would run twice at once.
+  if (env.ORDO_SERVICE_TIMEOUT_SECONDS && serviceTimeoutSeconds >= serviceJobExpireSeconds) {
+    throw new Error(
+      `ORDO_SERVICE_TIMEOUT_SECONDS (${serviceTimeoutSeconds}) must be below ORDO_SERVICE_JOB_EXPIRE_SECONDS (${serviceJobExpireSeconds}): a job must not be taken back from a handler that may still finish`,
+    );
+  }
+  return {
     port: int('PORT', env.PORT, 3000),
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || null,
@@ -87,20 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paymentTimeout: env.ORDO_PAYMENT_TIMEOUT || 'P3D',
     approvalThreshold: env.ORDO_APPROVAL_THRESHOLD || '10000.00',
     lifecycleStart: oneOf('ORDO_LIFECYCLE_START', env.ORDO_LIFECYCLE_START, ['intake', 'worker'] as const, 'intake'),
-    // Defaults: runtime/boss.ts DEFAULT_BOSS_SETTINGS (repeated: config imports nothing).
     jobExpireSeconds: int('ORDO_JOB_EXPIRE_SECONDS', env.ORDO_JOB_EXPIRE_SECONDS, 120, 1),
-    serviceJobExpireSeconds: int('ORDO_SERVICE_JOB_EXPIRE_SECONDS', env.ORDO_SERVICE_JOB_EXPIRE_SECONDS, 600, 1),
+    serviceJobExpireSeconds,
     bossMaintenanceSeconds: int('ORDO_BOSS_MAINTENANCE_SECONDS', env.ORDO_BOSS_MAINTENANCE_SECONDS, 30, 1),
-    serviceTimeoutSeconds: 0,
+    serviceTimeoutSeconds,
   };
-  // 60 s by default, or less when service jobs expire sooner: under the expiry either way.
-  const serviceExpiry = config.serviceJobExpireSeconds;
-  config.serviceTimeoutSeconds = int('ORDO_SERVICE_TIMEOUT_SECONDS', env.ORDO_SERVICE_TIMEOUT_SECONDS, Math.max(1, Math.min(60, Math.floor(serviceExpiry * 0.9))), 1);
-  // A handler still running when pg-boss takes its job back would run twice at once.
-  if (config.serviceTimeoutSeconds >= serviceExpiry && env.ORDO_SERVICE_TIMEOUT_SECONDS) {
-    throw new Error(
-      `ORDO_SERVICE_TIMEOUT_SECONDS (${config.serviceTimeoutSeconds}) must be below ORDO_SERVICE_JOB_EXPIRE_SECONDS (${config.serviceJobExpireSeconds}): a job must not be taken back from a handler that may still finish`,
-    );
-  }
-  return config;
 }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { correlateMessage, MessageStartForbidden, type MessageResult } from '../../../runtime/messages.ts';
+import { correlateMessage, type MessageResult } from '../../../runtime/messages.ts';
 import { getOrder } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
@@ -40,10 +40,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       const b = request.body;
       // Operators deliver messages to what waits for them; starting a process with one is the starters' right.
       const mayStart = can(request.principal!, 'instances:start');
-      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: b.businessKey ?? null, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}`, mayStart }).catch((err: unknown) => {
-        if (err instanceof MessageStartForbidden) throw new HttpProblem('FORBIDDEN', err.message);
-        throw err;
-      });
+      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: b.businessKey ?? null, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}`, mayStart });
       runtime.nudge();
       return answer(result, b.name, b.businessKey ?? null);
     },
@@ -60,10 +57,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       if (!order) throw new HttpProblem('NOT_FOUND', `No order with id ${request.params.id}.`);
       const b = request.body;
       const mayStart = can(request.principal!, 'instances:start');
-      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: order.id, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}`, mayStart }).catch((err: unknown) => {
-        if (err instanceof MessageStartForbidden) throw new HttpProblem('FORBIDDEN', err.message);
-        throw err;
-      });
+      const result = await correlateMessage(runtime.ctx, { name: b.name, businessKey: order.id, variables: b.variables, messageId: b.messageId, actor: `user:${request.principal!.email}`, mayStart });
       runtime.nudge();
       return answer(result, b.name, order.id);
     },
