@@ -177,6 +177,20 @@ function run(cmd: string, args: string[], ids: { uid: number; gid: number } | nu
   });
 }
 
+/** sockaddr_un holds 108 bytes with the final NUL; leave some room. */
+const MAX_SOCKET_PATH = 100;
+
+function socketFile(dir: string, port: number): string {
+  return path.join(dir, `.s.PGSQL.${port}`);
+}
+
+/** Connection URLs for a database on the embedded server: by its Unix socket when there is one, else TCP. */
+function connectionUrls(creds: Credentials, port: number, socketDir: string | null): (database: string) => string {
+  const base = `postgres://${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@${socketDir ? 'localhost' : '127.0.0.1'}:${port}`;
+  const query = socketDir ? `?host=${encodeURIComponent(socketDir)}` : '';
+  return (database) => `${base}/${database}${query}`;
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { log } = opts;
   const dataDir = path.resolve(opts.dataDir);
@@ -193,16 +207,20 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const recovered = await recoverPidFile(pgDir, log);
   if (recovered) {
     const { pid, port, owner } = recovered.attachTo;
-    const base = `postgres://${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@127.0.0.1:${port}`;
-    await ensureDatabase(`${base}/postgres`, opts.database);
+    const urlFor = connectionUrls(creds, port, existsSync(socketFile(pgDir, port)) ? pgDir : null);
+    await ensureDatabase(urlFor('postgres'), opts.database);
     log.info({ port, pid, owner }, 'using the embedded PostgreSQL started by another Ordo process on this data folder');
-    return { url: `${base}/${opts.database}`, urlFor: (d) => `${base}/${d}`, port, pid, stop: async () => undefined };
+    return { url: urlFor(opts.database), urlFor, port, pid, stop: async () => undefined };
   }
 
   const { postgres } = await binaries();
+  // Ordo itself talks to its server over a Unix socket in the server's own folder (a round trip costs less
+  // than over TCP loopback); TCP on 127.0.0.1 stays open for psql and other tools. A folder whose socket
+  // path would be too long for the system falls back to TCP.
+  const socketDir = socketFile(pgDir, opts.port).length <= MAX_SOCKET_PATH ? pgDir : null;
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
-    unix_socket_directories: '',
+    unix_socket_directories: socketDir ?? '',
     max_connections: '200',
     ...opts.settings,
   };
@@ -221,15 +239,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   let exited = false;
   child.on('exit', () => (exited = true));
 
-  const base = `postgres://${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@127.0.0.1:${opts.port}`;
-  await waitUntilReady(`${base}/postgres`, () => exited, () => recent);
-  await ensureDatabase(`${base}/postgres`, opts.database);
+  const urlFor = connectionUrls(creds, opts.port, socketDir);
+  await waitUntilReady(urlFor('postgres'), () => exited, () => recent);
+  await ensureDatabase(urlFor('postgres'), opts.database);
   log.info({ port: opts.port, dataDir, pid: child.pid }, 'embedded PostgreSQL is running');
 
   let stopping: Promise<void> | null = null;
   return {
-    url: `${base}/${opts.database}`,
-    urlFor: (database) => `${base}/${database}`,
+    url: urlFor(opts.database),
+    urlFor,
     port: opts.port,
     pid: child.pid!,
     stop() {
