@@ -41,13 +41,20 @@ export interface OpenTicketTally {
   codes: Array<{ code: string; count: number }>;
 }
 
+/** What the open-ticket tally reads: the tally rows summed per (kind, key), and how many rows each sum took. */
+export type OpenTicketTallyRow = { kind: string; key: string; n: string | number; rows: string | number };
+
+/** The statement behind the open-ticket tally, for callers that read it together with something else. */
+export const openTicketTallyRows = (db: DbOrTx) =>
+  db.selectFrom('open_ticket_tally').select(['kind', 'key', sql<string>`sum(delta)`.as('n'), sql<string>`count(*)`.as('rows')]).groupBy(['kind', 'key']);
+
 /** Open (and in-progress) tickets per queue, largest code first; queues by name. */
 export async function openTicketTally(db: DbOrTx): Promise<OpenTicketTally> {
-  const rows = await db
-    .selectFrom('open_ticket_tally')
-    .select(['kind', 'key', sql<string>`sum(delta)`.as('n'), sql<string>`count(*)`.as('rows')])
-    .groupBy(['kind', 'key'])
-    .execute();
+  return openTicketTallyFrom(db, await openTicketTallyRows(db).execute());
+}
+
+/** The tally from its summed rows; folds the tally table when it has grown past FOLD_AFTER_ROWS rows. */
+export async function openTicketTallyFrom(db: DbOrTx, rows: readonly OpenTicketTallyRow[]): Promise<OpenTicketTally> {
   if (rows.reduce((s, r) => s + Number(r.rows), 0) > FOLD_AFTER_ROWS) await fold(db, 'open_ticket_tally');
   const queues = rows
     .filter((r) => r.kind === 'queue' && Number(r.n) > 0)

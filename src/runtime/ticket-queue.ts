@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import { isUuid } from './orders.ts';
+import { openTicketTallyFrom, openTicketTallyRows, type OpenTicketTally, type OpenTicketTallyRow } from './tallies.ts';
 import { ticketPage, type TicketFilters, type TicketSort } from './tickets.ts';
 import type { TicketView } from './views.ts';
 
@@ -101,16 +103,25 @@ export interface Assignee {
   name: string;
 }
 
+const assignableQuery = (db: DbOrTx, limit: number) =>
+  db.selectFrom('users').select(['id', 'email', 'name']).where('disabled_at', 'is', null).where('role', 'in', ['operator', 'admin']).orderBy('email').limit(limit);
+
 /** Users a ticket can be assigned to: active operators and admins. */
 export async function assignableUsers(db: DbOrTx, limit = 500): Promise<Assignee[]> {
-  return db
-    .selectFrom('users')
-    .select(['id', 'email', 'name'])
-    .where('disabled_at', 'is', null)
-    .where('role', 'in', ['operator', 'admin'])
-    .orderBy('email')
-    .limit(limit)
-    .execute();
+  return assignableQuery(db, limit).execute();
+}
+
+/**
+ * What the queue page shows around its rows, in one statement: the open-ticket tally (tabs, code filter,
+ * navigation) and the assignable users (filter and bulk assignment). One round trip less per page than
+ * reading them apart.
+ */
+export async function queueSurroundings(db: DbOrTx, limit = 500): Promise<{ tally: OpenTicketTally; users: Assignee[] }> {
+  const { rows } = await sql<{ tally: OpenTicketTallyRow[]; users: Assignee[] }>`
+    select (select coalesce(json_agg(t), '[]'::json) from (${openTicketTallyRows(db)}) t) as tally,
+           (select coalesce(json_agg(u order by u.email), '[]'::json) from (${assignableQuery(db, limit)}) u) as users`.execute(db);
+  const row = rows[0]!;
+  return { tally: await openTicketTallyFrom(db, row.tally), users: row.users };
 }
 
 /** The open tickets of an order other than one (after a fix: did the order stop at the next check?). */

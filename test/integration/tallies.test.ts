@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { FOLD_AFTER_ROWS, openTicketTally, orderStatusTally } from '../../src/runtime/tallies.ts';
+import { assignableUsers, queueSurroundings } from '../../src/runtime/ticket-queue.ts';
 import { validOrder } from '../fixtures/orders.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { eventually } from './engine/helpers.ts';
@@ -47,8 +48,12 @@ async function counted() {
 }
 
 async function expectTalliesRight() {
-  const [tally, statuses, truth] = await Promise.all([openTicketTally(t.database.db), orderStatusTally(t.database.db), counted()]);
+  const [tally, statuses, truth, page, users] = await Promise.all([openTicketTally(t.database.db), orderStatusTally(t.database.db), counted(), queueSurroundings(t.database.db), assignableUsers(t.database.db)]);
   expect({ total: tally.total, queues: tally.queues, codes: tally.codes, statuses: Object.fromEntries(statuses) }).toEqual(truth);
+  // The queue page reads the same tally together with the assignees in one statement.
+  expect(page.tally).toEqual(tally);
+  expect(page.users).toEqual(users);
+  expect(users.length).toBeGreaterThan(0);
 }
 
 async function settled(ids: string[]) {
@@ -115,7 +120,7 @@ describe('running tallies', () => {
     // Enough rows to be folded: the next read folds them into one row per key, and the counts stay.
     const before = Number((await sql<{ n: string }>`select count(*) as n from open_ticket_tally`.execute(t.database.db)).rows[0]!.n);
     await sql`insert into open_ticket_tally (kind, key, delta) select 'queue', 'address', 0 from generate_series(1, ${FOLD_AFTER_ROWS + 1})`.execute(t.database.db);
-    await openTicketTally(t.database.db);
+    await queueSurroundings(t.database.db);
     const after = Number((await sql<{ n: string }>`select count(*) as n from open_ticket_tally`.execute(t.database.db)).rows[0]!.n);
     expect(after).toBeLessThan(Math.min(before + FOLD_AFTER_ROWS, 100));
     await expectTalliesRight();

@@ -16,6 +16,11 @@ export function openTicketsFor(db: Db, request: FastifyRequest): Promise<OpenTic
   return tally;
 }
 
+/** Hand the layout a tally the page already reads with its own statement, so it is not read twice. */
+export function rememberOpenTickets(request: FastifyRequest, tally: Promise<OpenTicketTally>): void {
+  tallies.set(request, tally);
+}
+
 /**
  * What the layout shows on every full page besides the user: the navigation's counters.
  *

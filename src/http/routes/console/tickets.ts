@@ -6,7 +6,7 @@ import { QUEUES } from '../../../runtime/boss.ts';
 import { BulkError, getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { orderProcess } from '../../../runtime/order-overview.ts';
 import { getOrder, isUuid, type OrderRecord } from '../../../runtime/orders.ts';
-import { assignableUsers, ordersForTickets, otherOpenTickets, queuePage } from '../../../runtime/ticket-queue.ts';
+import { ordersForTickets, otherOpenTickets, queuePage, queueSurroundings } from '../../../runtime/ticket-queue.ts';
 import {
   assignTicket,
   cancelOrder,
@@ -28,7 +28,7 @@ import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
 import { fieldInWords, fixGroups, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
 import { STATUS_LABELS } from './format.ts';
-import { openTicketsFor } from './layout.ts';
+import { rememberOpenTickets } from './layout.ts';
 import { ticketGroupRoutes } from './ticket-groups.ts';
 import { actorName, actorOf, codeInWords, dueIn, historyLine, problemOf, queueRow, TICKET_STATUS_WORDS } from './ticket-format.ts';
 
@@ -181,8 +181,10 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       if (err instanceof TicketError) throw new HttpProblem('INVALID_CURSOR', 'That page link is not valid any more; start again from the first page.');
       throw err;
     });
-    // The rows, the counts and the assignees in three concurrent statements, not one after the other.
-    const [page, counts, users] = await Promise.all([pageRead, openTicketsFor(db, request), assignableUsers(db)]);
+    // The rows in one statement; the counts and the assignees together in another, concurrent with it.
+    const surroundings = queueSurroundings(db);
+    rememberOpenTickets(request, surroundings.then((s) => s.tally));
+    const [page, { tally: counts, users }] = await Promise.all([pageRead, surroundings]);
     const orders = page.orders;
     const now = new Date();
     const canWork = can(request.principal, 'tickets:work');
