@@ -4,6 +4,7 @@
  * their statements alone, CPU of this process per call (user + system). Same database as bench:console.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -22,7 +23,7 @@ import { getTicket, ticketHistory } from '../../src/runtime/tickets.ts';
 import { getOrder } from '../../src/runtime/orders.ts';
 import { orderProcess } from '../../src/runtime/order-overview.ts';
 
-const { values: args } = parseArgs({ options: { n: { type: 'string', default: '300' } } });
+const { values: args } = parseArgs({ options: { n: { type: 'string', default: '300' }, /** Write the queue page's HTML to this file (what its bytes are). */ dump: { type: 'string' } } });
 const N = Number(args.n);
 
 async function cpuPer(label: string, fn: (i: number) => Promise<unknown>) {
@@ -51,6 +52,7 @@ try {
   const ids = (await sql<{ id: string; order_id: string }>`select id::text, order_id::text from tickets where status in ('open', 'in_progress') order by random() limit 500`.execute(db)).rows;
   const page = await app.inject({ method: 'GET', url: '/tickets', headers });
   const tpage = await app.inject({ method: 'GET', url: `/tickets/${ids[0]!.id}`, headers });
+  if (args.dump) writeFileSync(args.dump, page.body);
   console.log(`queue page ${page.statusCode} ${page.body.length} bytes; ticket page ${tpage.statusCode} ${tpage.body.length} bytes`);
   await cpuPer('GET /healthz', () => app.inject({ method: 'GET', url: '/healthz' }));
   await cpuPer('GET /tickets', () => app.inject({ method: 'GET', url: '/tickets', headers }));

@@ -199,7 +199,7 @@ async function main() {
     console.log(`machine: ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
     console.log(`database: ${config.databaseUrl ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.dataDir}`}; ${orderCount.toLocaleString('en')} orders, ${tickets.total.toLocaleString('en')} open tickets`);
     console.log(`load: ${CONNECTIONS} connections, ${SECONDS} s per scenario after ${WARMUP} s of warm-up, ${RUNS} runs; ${ticketIds.length} tickets and ${orderIds.length} orders rotated`);
-    console.log(`\nrun  scenario       req/s   p50 ms  p95 ms  p99 ms  max ms  cpu ms/req  not 200   load (1/5/15 min)`);
+    console.log(`\nrun  scenario       req/s   p50 ms  p95 ms  p99 ms  max ms  cpu ms/req  (system)  not 200   load (1/5/15 min)`);
     const results = new Map<string, LoadResult[]>();
     for (let run = 1; run <= RUNS; run++) {
       for (const s of scenarios) {
@@ -207,11 +207,12 @@ async function main() {
         const r = await runLoad({ url: base, cookie, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP, paths: s.paths });
         const used = process.cpuUsage(cpu0);
         r.cpuMsPerRequest = (used.user + used.system) / 1000 / Math.max(1, served - served0);
+        const systemShare = used.system / Math.max(1, used.user + used.system);
         results.set(s.name, [...(results.get(s.name) ?? []), r]);
         const bad = Object.entries(r.statuses).filter(([status]) => status !== '200').reduce((n, [, count]) => n + count, 0) + r.errors + r.timeouts;
         failures += bad;
         console.log(
-          `${String(run).padStart(3)}  ${s.name.padEnd(13)} ${fmt(r.perSecond, 0).padStart(6)} ${fmt(r.p50).padStart(8)} ${fmt(r.p95).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max, 0).padStart(7)} ${fmt(r.cpuMsPerRequest!, 2).padStart(11)} ${String(bad).padStart(8)}   ${load()}`,
+          `${String(run).padStart(3)}  ${s.name.padEnd(13)} ${fmt(r.perSecond, 0).padStart(6)} ${fmt(r.p50).padStart(8)} ${fmt(r.p95).padStart(7)} ${fmt(r.p99).padStart(7)} ${fmt(r.max, 0).padStart(7)} ${fmt(r.cpuMsPerRequest!, 2).padStart(11)} ${fmt(100 * systemShare, 0).padStart(5)} % ${String(bad).padStart(8)}   ${load()}`,
         );
         if (bad > 0) console.log(`     statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}, timeouts ${r.timeouts}`);
       }
