@@ -630,7 +630,7 @@ export class StepSession {
     }
     const orderId = row.order_id!;
     const patch = this.orderPatches.get(orderId) ?? {};
-    if (orderMayHaveChanged && canonicalJson(order.data) !== canonicalJson(nextOrder)) {
+    if (orderMayHaveChanged && order.data !== nextOrder && canonicalJson(order.data) !== canonicalJson(nextOrder)) {
       patch.data = nextOrder as Order;
       order.data = nextOrder;
       this.orderEvents.push({ order_id: orderId, actor, kind: 'changed_by_process', data: { instanceId: row.id } });
