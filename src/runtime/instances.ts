@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable } from 'kysely';
 import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { step, waitingAt, messageSubscriptions, type CompiledProcess, type EngineEvent, type Effect, type InstanceState, type StepResult } from '../engine/index.ts';
@@ -134,6 +134,7 @@ export class StepSession {
   private readonly history: Array<{ instance_id: string; element_id: string; element_type: string; event: string; at: string; actor: string; data: unknown }> = [];
   private readonly orderEvents: Array<{ order_id: string; actor: string; kind: string; data: unknown }> = [];
   private readonly ticketEvents: Array<{ ticket_id: string; actor: string; kind: string; data: unknown }> = [];
+  private readonly pendingTickets: Array<{ actor: string; opened: { issues: unknown; error: string | null }; values: Insertable<Database['tickets']> & { instance_id: string; wait_id: string } }> = [];
   /** Instance rows locked (FOR UPDATE) in this transaction, as last written. */
   private readonly rows = new Map<string, ProcessInstanceRow>();
   /** Orders locked in this transaction: their status and open tickets, kept current as the session writes. */
@@ -183,6 +184,8 @@ export class StepSession {
   async lockOrders(ids: readonly string[]): Promise<Array<{ id: string; status: OrderStatus; data: unknown }>> {
     const wanted = [...new Set(ids)].sort();
     if (wanted.length === 0) return [];
+    // The open-ticket count below must see the tickets this session has opened.
+    await this.settleTickets();
     const rows = await this.trx
       .selectFrom('orders')
       .select(['id', 'status', 'data'])
@@ -251,6 +254,7 @@ export class StepSession {
         from jsonb_to_recordset(${JSON.stringify(data)}::jsonb) as v(id uuid, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int, updated_at timestamptz, ended_at timestamptz)
         where p.id = v.id and p.id = any(${data.map((r) => r.id)}::uuid[])`.execute(trx);
     }
+    await this.settleTickets();
     const statusOnly: Array<{ id: string; status: OrderStatus }> = [];
     for (const [id, patch] of this.orderPatches) {
       if (patch.data) {
@@ -474,6 +478,7 @@ export class StepSession {
         await this.openTicket(model, row, state, effect, actor);
         return;
       case 'updateTicket': {
+        await this.settleTickets();
         const ticket = await trx
           .selectFrom('tickets')
           .select(['id', 'element_id'])
@@ -493,6 +498,7 @@ export class StepSession {
         return;
       }
       case 'closeTicket': {
+        await this.settleTickets();
         const closed = await trx
           .updateTable('tickets')
           .set({ status: effect.resolution, closed_at: this.now, updated_at: this.now })
@@ -568,12 +574,17 @@ export class StepSession {
     return !(parent.state as InstanceState).waits.some((w) => w.waitId === row.parent_wait_id);
   }
 
+  /**
+   * Open a ticket at the next write of the session's tickets (`settleTickets`): all the tickets a batch
+   * opens go in with one statement after their instances, instead of an instance and a ticket written
+   * apart per held order. The order counts it as open at once (its status is derived from the count).
+   */
   private async openTicket(model: CompiledProcess, row: ProcessInstanceRow, state: InstanceState, effect: Extract<Effect, { type: 'openTicket' }>, actor: string) {
     const content = ticketContent(model, effect, state.variables, this.now);
-    await this.write(row.id);
-    const inserted = await this.trx
-      .insertInto('tickets')
-      .values({
+    this.pendingTickets.push({
+      actor,
+      opened: { issues: effect.issues, error: effect.error ?? null },
+      values: {
         order_id: row.order_id,
         instance_id: row.id,
         wait_id: effect.waitId,
@@ -593,14 +604,31 @@ export class StepSession {
         error: effect.error ?? null,
         created_at: this.now,
         updated_at: this.now,
-      })
+      },
+    });
+    const order = row.order_id ? this.orders.get(row.order_id) : undefined;
+    if (order) order.openTickets++;
+  }
+
+  /**
+   * Write the tickets opened so far, in one statement, after the instances they belong to. Runs before
+   * anything reads or changes tickets in this session, and at flush. A ticket already open at the same
+   * wait (a redelivered step) is kept and not opened twice; its order counted it already.
+   */
+  private async settleTickets(): Promise<void> {
+    if (this.pendingTickets.length === 0) return;
+    const pending = this.pendingTickets.splice(0);
+    for (const id of new Set(pending.map((t) => t.values.instance_id))) await this.write(id);
+    const inserted = await this.trx
+      .insertInto('tickets')
+      .values(pending.map((t) => t.values))
       .onConflict((oc) => oc.columns(['instance_id', 'wait_id']).where('status', 'in', ['open', 'in_progress']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) {
-      const order = row.order_id ? this.orders.get(row.order_id) : undefined;
-      if (order) order.openTickets++;
-      this.ticketEvents.push({ ticket_id: String(inserted.id), actor, kind: 'opened', data: { issues: effect.issues, error: effect.error ?? null } });
+      .returning(['id', 'instance_id', 'wait_id'])
+      .execute();
+    const byWait = new Map(pending.map((t) => [`${t.values.instance_id} ${t.values.wait_id}`, t]));
+    for (const r of inserted) {
+      const t = byWait.get(`${r.instance_id} ${r.wait_id}`)!;
+      this.ticketEvents.push({ ticket_id: String(r.id), actor: t.actor, kind: 'opened', data: t.opened });
     }
   }
 
@@ -616,6 +644,8 @@ export class StepSession {
     // (its data only when it is compared).
     let order = this.orders.get(row.order_id!);
     if (!order || (orderMayHaveChanged && order.data === undefined)) {
+      // The count of open tickets below must see the tickets this session has opened.
+      await this.settleTickets();
       const locked = await trx
         .selectFrom('orders')
         .select(['id', 'status'])
