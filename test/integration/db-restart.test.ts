@@ -300,6 +300,8 @@ describe('the errors plugin', () => {
       errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'),
       new AggregateError([errno('ECONNREFUSED', 'connect ECONNREFUSED ::1:5432'), errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')], ''),
       errno('ECONNRESET', 'read ECONNRESET'),
+      // The embedded server is reached by its Unix socket: stopped, it has no socket file.
+      Object.assign(errno('ENOENT', 'connect ENOENT /data/pg/.s.PGSQL.54329'), { syscall: 'connect' }),
       new Error('Connection terminated unexpectedly'),
       new Error('Connection terminated due to connection timeout'),
       new Error('timeout exceeded when trying to connect'),
@@ -312,8 +314,10 @@ describe('the errors plugin', () => {
     for (const err of lost) {
       const p = toProblem(err, 'req-1');
       expect(p, err.message).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 });
-      expect(JSON.stringify(p)).not.toMatch(/ECONN|57P0|5432|terminat/);
+      expect(JSON.stringify(p)).not.toMatch(/ECONN|ENOENT|57P0|5432|terminat/);
     }
+    // A missing file elsewhere is a fault of ours, not a database away.
+    expect(toProblem(Object.assign(errno('ENOENT', "ENOENT: no such file or directory, open 'views/x.hbs'"), { syscall: 'open' }), 'req-3')).toMatchObject({ status: 500 });
     const other = toProblem(errno('23505', 'duplicate key value violates unique constraint "orders_pkey"'), 'req-2');
     expect(other).toMatchObject({ status: 500, code: 'INTERNAL', requestId: 'req-2' });
     expect(JSON.stringify(other)).not.toMatch(/duplicate|violates|orders_pkey/);
