@@ -12,7 +12,7 @@ import { startDeadLetterLoops } from './dead-letters.ts';
 import { deployDiagram, ModelCache, type DeployResult } from './definitions.ts';
 import { type RuntimeContext } from './instances.ts';
 import { DEFAULT_JOB_HANDLERS, runsInStepTransaction, type JobHandler } from './jobs/index.ts';
-import { enqueueLifecycleStart, startLifecyclesAtIntake, type LifecycleSettings } from './lifecycle.ts';
+import { enqueueLifecycleStart, ORDER_LIFECYCLE_KEY, startLifecyclesAtIntake, type LifecycleSettings } from './lifecycle.ts';
 import { IntakeBatcher } from './intake.ts';
 import type { IntakeHooks, IntakeResult } from './orders.ts';
 import type { Order } from '../orders/schema.ts';
@@ -86,12 +86,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     validateOptions,
     jobHandlers,
     intakeHooks: {
-      afterCreate: async (trx, orders, { retriedAlone }) => {
+      ...(startAtIntake ? { definitionKey: ORDER_LIFECYCLE_KEY } : {}),
+      afterCreate: async (trx, orders, { retriedAlone, definition }) => {
         if (!startAtIntake) {
           await enqueueLifecycleStart(ctx, trx, ...orders.map((o) => o.id));
           return;
         }
-        const after = await startLifecyclesAtIntake(ctx, trx, orders, settings, { retriedAlone });
+        const after = await startLifecyclesAtIntake(ctx, trx, orders, settings, { retriedAlone, definition });
         return orders.map((order, i) => {
           const now = after[i];
           if (!now) return order;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
+import type { ProcessDefinitionRow } from '../db/tables/processes.table.ts';
 import { QUEUES, bossDb, deterministicJobId, type StartJobData } from './boss.ts';
 import { latestDefinition } from './definitions.ts';
 import { StepSession, type RuntimeContext, type StepOutcome } from './instances.ts';
@@ -44,12 +45,12 @@ export async function startLifecyclesAtIntake(
   trx: Tx,
   orders: readonly NewOrder[],
   settings: LifecycleSettings,
-  options: { retriedAlone?: boolean } = {},
+  options: { retriedAlone?: boolean; definition?: ProcessDefinitionRow | null } = {},
 ): Promise<Array<{ status: OrderStatus; data?: unknown } | null>> {
   const run = async (jobSavepoints: boolean) => {
     const session = new StepSession(ctx, trx, { jobSavepoints });
     session.adoptNewOrders(orders);
-    await startOrderLifecycles(session, orders.map((o) => o.id), settings, { fresh: true });
+    await startOrderLifecycles(session, orders.map((o) => o.id), settings, { fresh: true, ...(options.definition ? { definition: options.definition } : {}) });
     await session.flush();
     return orders.map((o) => session.order(o.id) ?? null);
   };
@@ -89,7 +90,13 @@ export async function startOrderLifecycle(ctx: RuntimeContext, trx: Tx, orderId:
  * lifecycle is created stopped at its start event with a technical ticket saying why (a start job that
  * could not be run; retrying the ticket runs the lifecycle).
  */
-export async function startOrderLifecycles(session: StepSession, orderIds: readonly string[], settings: LifecycleSettings, options: { fresh?: boolean; incident?: string } = {}): Promise<StepOutcome[]> {
+export async function startOrderLifecycles(
+  session: StepSession,
+  orderIds: readonly string[],
+  settings: LifecycleSettings,
+  /** `definition`: the lifecycle's latest executable version as this transaction already read it (intake's insert does). */
+  options: { fresh?: boolean; incident?: string; definition?: ProcessDefinitionRow } = {},
+): Promise<StepOutcome[]> {
   const ids = [...new Set(orderIds)].sort();
   if (ids.length === 0) return [];
   const trx = session.transaction;
@@ -105,7 +112,7 @@ export async function startOrderLifecycles(session: StepSession, orderIds: reado
     pending = orders.filter((o) => o.status !== 'cancelled' && !started.has(o.id));
   }
   if (pending.length === 0) return [];
-  const definition = await latestDefinition(trx, ORDER_LIFECYCLE_KEY, { executableOnly: true });
+  const definition = options.definition ?? (await latestDefinition(trx, ORDER_LIFECYCLE_KEY, { executableOnly: true }));
   if (!definition) throw new Error(`No executable "${ORDER_LIFECYCLE_KEY}" process is deployed; the order waits until one is.`);
   const outcomes: StepOutcome[] = [];
   for (const order of pending) {

@@ -1,6 +1,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
 import type { OrderRow, OrderStatus } from '../db/tables/orders.table.ts';
+import type { ProcessDefinitionRow } from '../db/tables/processes.table.ts';
 import { bodyHash } from '../orders/canonical.ts';
 import { formatMinorUnits, toMinorUnits } from '../orders/money.ts';
 import type { Order } from '../orders/schema.ts';
@@ -34,7 +35,13 @@ export interface IntakeHooks {
    * inserted rows are answered. `retriedAlone`: if the hook throws, the caller receives these orders
    * again one by one, so the hook need not guard itself against failing.
    */
-  afterCreate?: (trx: Tx, orders: OrderRecord[], options: { retriedAlone: boolean }) => Promise<OrderRecord[] | void>;
+  afterCreate?: (trx: Tx, orders: OrderRecord[], options: { retriedAlone: boolean; definition: ProcessDefinitionRow | null }) => Promise<OrderRecord[] | void>;
+  /**
+   * The process whose latest executable version the hook will need (the order lifecycle's key): read by
+   * the intake's own insert statement and handed to `afterCreate` as `definition`, one round trip less
+   * than the hook looking it up itself.
+   */
+  definitionKey?: string;
 }
 
 export function toOrderRecord(row: OrderRow): OrderRecord {
@@ -108,7 +115,7 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     // One statement, in the batch's order (ids and created_at follow it): the orders, and for each one
     // actually inserted its "received" event. A key that exists already is skipped (ON CONFLICT waits for
     // a concurrent insert of the same key to commit or roll back first).
-    const { rows: inserted } = await sql<OrderRow>`/* prepare:ordo_intake_orders */
+    const { rows: inserted } = await sql<OrderRow & { intake_definition: (Omit<ProcessDefinitionRow, 'created_at'> & { created_at: string }) | null }>`/* prepare:ordo_intake_orders */
       with v as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
           n int, channel text, external_id text, data jsonb, body_hash text, actor text, customer_name text,
@@ -125,12 +132,16 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
         select o.id, v.actor, 'received', jsonb_build_object('channel', o.channel)
         from o join v on v.channel = o.channel and v.external_id = o.external_id
       )
-      select * from o`.execute(trx);
+      select o.*, (select row_to_json(d) from (select * from process_definitions where key = ${hooks.definitionKey ?? null}::text and executable
+        order by version desc limit 1) d) as intake_definition
+      from o`.execute(trx);
     const created = new Map(inserted.map((r) => [key(r.channel, r.external_id), toOrderRecord(r)]));
     const results = new Array<IntakeResult>(items.length);
     if (created.size > 0) {
       const news = [...created.values()];
-      const changed = await hooks.afterCreate?.(trx, news, { retriedAlone: options.retriedAlone ?? false });
+      const found = inserted[0]?.intake_definition ?? null;
+      const definition = found && { ...found, created_at: new Date(found.created_at) };
+      const changed = await hooks.afterCreate?.(trx, news, { retriedAlone: options.retriedAlone ?? false, definition });
       if (changed) news.forEach((o, i) => created.set(key(o.channel, o.externalId), changed[i] ?? o));
     }
     const missing: IntakeItem[] = [];

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { validOrder } from '../fixtures/orders.ts';
@@ -56,5 +58,29 @@ describe('intake in shared transactions', () => {
     expect(fulfilled.length).toBe(12);
     const stored = await t.database.db.selectFrom('orders').select('external_id').where('external_id', 'like', `ALONE-${stamp}-%`).execute();
     expect(stored.length).toBe(12);
+  });
+
+  it('starts new orders on the latest executable version of the lifecycle, as the intake statement read it', async () => {
+    const deploy = (xml: string) => t.http.post('/api/v1/processes').set('authorization', `Bearer ${t.token}`).set('content-type', 'application/xml').send(xml);
+    const original = await readFile(path.join(import.meta.dirname, '..', '..', 'processes', 'order-lifecycle.bpmn'), 'utf8');
+    const versionOf = async (orderId: string) =>
+      (await t.database.db.selectFrom('process_instances').select('version').where('order_id', '=', orderId).where('parent_id', 'is', null).executeTakeFirstOrThrow()).version;
+    const receiveSome = async (tag: string) => {
+      const stamp = Date.now();
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => t.runtime.receive(validOrder({ externalId: `VERSION-${tag}-${stamp}-${i}` }), 'test')));
+      return Promise.all(results.map((r) => versionOf(r.order.id)));
+    };
+    const before = new Set(await receiveSome('a'));
+    expect(before.size).toBe(1);
+    const [current] = [...before];
+    // A changed diagram is a new version; the very next orders start on it, in batches and alone.
+    const changed = await deploy(original.replace('name="Validate address"', 'name="Validate the address"'));
+    expect(changed.status).toBe(201);
+    expect(new Set(await receiveSome('b'))).toEqual(new Set([current! + 1]));
+    const alone = await t.runtime.receive(validOrder({ externalId: `VERSION-c-${Date.now()}` }), 'test');
+    expect(await versionOf(alone.order.id)).toBe(current! + 1);
+    // Back to the original text: a version again, and the one new orders take.
+    expect((await deploy(original)).status).toBe(201);
+    expect(new Set(await receiveSome('d'))).toEqual(new Set([current! + 2]));
   });
 });
