@@ -225,14 +225,9 @@ export class StepSession {
   }
 
   /**
-   * Write what the session collected. Call before the transaction commits.
-   *
-   * One statement for everything but order data changes (rare, one each) and pg-boss's jobs: new and
-   * changed instances, order statuses, the tickets opened (after their instances: the foreign key is
-   * checked at the end of the statement) with their "opened" events, history, order and ticket events,
-   * job effects. Each part is a JSON document, empty when there is nothing of its kind, so the text never
-   * changes and the statement is parsed and planned once per connection. One round trip instead of up to
-   * eight.
+   * Write what the session collected. Call before the transaction commits. One statement (`writeRows`)
+   * for everything but order data changes (rare, one each) and pg-boss's jobs: one round trip instead
+   * of up to eight.
    */
   async flush(): Promise<void> {
     const trx = this.trx;
@@ -250,89 +245,107 @@ export class StepSession {
       } else if (patch.status) statusOnly.push({ id, status: patch.status });
     }
     this.orderPatches.clear();
-    const tickets = this.pendingTickets.splice(0).map((t) => ({ ...t.values, actor: t.actor, opened: t.opened }));
-    const parts = {
+    await this.writeRows({
       inserts: inserts.map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(), ended_at: r.ended_at?.toISOString() ?? null })),
       updates: updates.map((r) => ({ id: r.id, status: r.status, state: r.state, waiting_at: r.waiting_at, waiting_messages: r.waiting_messages, revision: r.revision, updated_at: r.updated_at, ended_at: r.ended_at })),
       statusOnly,
-      tickets,
+      tickets: this.pendingTickets.splice(0),
       history: this.history.splice(0),
       orderEvents: this.orderEvents.splice(0),
       ticketEvents: this.ticketEvents.splice(0),
       jobEffects: this.jobEffects.splice(0),
-    };
-    if (Object.values(parts).some((rows) => rows.length > 0)) {
-      // `id = any(ids)` besides each update's join: the planner guesses 100 rows for jsonb_to_recordset, and
-      // a plan cached while a table was small would hash-join a sequential scan of it on every call; with
-      // the array the rows are looked up by key.
-      await sql`/* prepare:ordo_flush */
-        with
-        new_instances as (
-          insert into process_instances (id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
-            waiting_at, waiting_messages, revision, created_at, updated_at, ended_at)
-          select id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
-            array(select jsonb_array_elements_text(v.waiting_at)), array(select jsonb_array_elements_text(v.waiting_messages)),
-            revision, created_at, updated_at, ended_at
-          from jsonb_to_recordset(${JSON.stringify(parts.inserts)}::jsonb) as v(id uuid, definition_id uuid, process_key text, version int, business_key text,
-            order_id uuid, parent_id uuid, parent_wait_id text, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int,
-            created_at timestamptz, updated_at timestamptz, ended_at timestamptz)
-        ),
-        changed_instances as (
-          update process_instances as p set
-            status = v.status, state = v.state, revision = v.revision, updated_at = v.updated_at, ended_at = v.ended_at,
-            waiting_at = array(select jsonb_array_elements_text(v.waiting_at)),
-            waiting_messages = array(select jsonb_array_elements_text(v.waiting_messages))
-          from jsonb_to_recordset(${JSON.stringify(parts.updates)}::jsonb) as v(id uuid, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int, updated_at timestamptz, ended_at timestamptz)
-          where p.id = v.id and p.id = any(${parts.updates.map((r) => r.id)}::uuid[])
-        ),
-        order_statuses as (
-          update orders as o set status = v.status, updated_at = ${this.now}, revision = o.revision + 1
-          from jsonb_to_recordset(${JSON.stringify(parts.statusOnly)}::jsonb) as v(id uuid, status text)
-          where o.id = v.id and o.id = any(${parts.statusOnly.map((r) => r.id)}::uuid[])
-        ),
-        ticket_rows as materialized (
-          select * from jsonb_to_recordset(${JSON.stringify(parts.tickets)}::jsonb) as v(order_id uuid, instance_id uuid, wait_id text, element_id text,
-            element_name text, kind text, status text, queue text, priority text, priority_rank smallint, due_at timestamptz, title text, issues jsonb,
-            codes jsonb, instructions jsonb, fields jsonb, error text, created_at timestamptz, updated_at timestamptz, actor text, opened jsonb)
-        ),
-        opened as (
-          insert into tickets (order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title,
-            issues, codes, instructions, fields, error, created_at, updated_at)
-          select order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title,
-            issues, array(select jsonb_array_elements_text(t.codes)), instructions, fields, error, created_at, updated_at
-          from ticket_rows t
-          on conflict (instance_id, wait_id) where status in ('open', 'in_progress') do nothing
-          returning id, instance_id, wait_id
-        ),
-        opened_events as (
-          insert into ticket_events (ticket_id, actor, kind, data)
-          select o.id, t.actor, 'opened', t.opened from opened o join ticket_rows t on t.instance_id = o.instance_id and t.wait_id = o.wait_id
-        ),
-        history as (
-          insert into instance_history (instance_id, element_id, element_type, event, at, actor, data)
-          select instance_id, element_id, element_type, event, at, actor, data
-          from jsonb_to_recordset(${JSON.stringify(parts.history)}::jsonb)
-            as v(instance_id uuid, element_id text, element_type text, event text, at timestamptz, actor text, data jsonb)
-        ),
-        order_events as (
-          insert into order_events (order_id, actor, kind, data)
-          select order_id, actor, kind, data from jsonb_to_recordset(${JSON.stringify(parts.orderEvents)}::jsonb)
-            as v(order_id uuid, actor text, kind text, data jsonb)
-        ),
-        ticket_events as (
-          insert into ticket_events (ticket_id, actor, kind, data)
-          select ticket_id, actor, kind, data from jsonb_to_recordset(${JSON.stringify(parts.ticketEvents)}::jsonb)
-            as v(ticket_id bigint, actor text, kind text, data jsonb)
-        ),
-        job_effects as (
-          insert into job_effects (key, job, order_id, instance_id, data)
-          select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(parts.jobEffects)}::jsonb)
-            as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
-          on conflict (key) do nothing
-        )
-        select 1`.execute(trx);
-    }
+    });
     if (this.jobs.length > 0) await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(trx) });
+  }
+
+  /**
+   * The session's rows in one prepared statement of data-modifying CTEs: new and changed instances, order
+   * statuses, tickets (after their instances: the foreign key is checked at the end of the statement) with
+   * their "opened" events, history, order and ticket events, job effects. Each part is a JSON document,
+   * empty when there is nothing of its kind, so the text never changes and is parsed and planned once per
+   * connection.
+   */
+  private async writeRows(parts: {
+    inserts: unknown[];
+    updates: Array<{ id: string }>;
+    statusOnly: Array<{ id: string; status: OrderStatus }>;
+    tickets: StepSession['pendingTickets'];
+    history: unknown[];
+    orderEvents: unknown[];
+    ticketEvents: unknown[];
+    jobEffects: unknown[];
+  }): Promise<void> {
+    if (!Object.values(parts).some((rows) => rows.length > 0)) return;
+    const tickets = parts.tickets.map((t) => ({ ...t.values, actor: t.actor, opened: t.opened }));
+    // `id = any(ids)` besides each update's join: the planner guesses 100 rows for jsonb_to_recordset, and
+    // a plan cached while a table was small would hash-join a sequential scan of it on every call; with
+    // the array the rows are looked up by key.
+    await sql`/* prepare:ordo_flush */
+      with
+      new_instances as (
+        insert into process_instances (id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
+          waiting_at, waiting_messages, revision, created_at, updated_at, ended_at)
+        select id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
+          array(select jsonb_array_elements_text(v.waiting_at)), array(select jsonb_array_elements_text(v.waiting_messages)),
+          revision, created_at, updated_at, ended_at
+        from jsonb_to_recordset(${JSON.stringify(parts.inserts)}::jsonb) as v(id uuid, definition_id uuid, process_key text, version int, business_key text,
+          order_id uuid, parent_id uuid, parent_wait_id text, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int,
+          created_at timestamptz, updated_at timestamptz, ended_at timestamptz)
+      ),
+      changed_instances as (
+        update process_instances as p set
+          status = v.status, state = v.state, revision = v.revision, updated_at = v.updated_at, ended_at = v.ended_at,
+          waiting_at = array(select jsonb_array_elements_text(v.waiting_at)),
+          waiting_messages = array(select jsonb_array_elements_text(v.waiting_messages))
+        from jsonb_to_recordset(${JSON.stringify(parts.updates)}::jsonb) as v(id uuid, status text, state jsonb, waiting_at jsonb, waiting_messages jsonb, revision int, updated_at timestamptz, ended_at timestamptz)
+        where p.id = v.id and p.id = any(${parts.updates.map((r) => r.id)}::uuid[])
+      ),
+      order_statuses as (
+        update orders as o set status = v.status, updated_at = ${this.now}, revision = o.revision + 1
+        from jsonb_to_recordset(${JSON.stringify(parts.statusOnly)}::jsonb) as v(id uuid, status text)
+        where o.id = v.id and o.id = any(${parts.statusOnly.map((r) => r.id)}::uuid[])
+      ),
+      ticket_rows as materialized (
+        select * from jsonb_to_recordset(${JSON.stringify(tickets)}::jsonb) as v(order_id uuid, instance_id uuid, wait_id text, element_id text,
+          element_name text, kind text, status text, queue text, priority text, priority_rank smallint, due_at timestamptz, title text, issues jsonb,
+          codes jsonb, instructions jsonb, fields jsonb, error text, created_at timestamptz, updated_at timestamptz, actor text, opened jsonb)
+      ),
+      opened as (
+        insert into tickets (order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title,
+          issues, codes, instructions, fields, error, created_at, updated_at)
+        select order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title,
+          issues, array(select jsonb_array_elements_text(t.codes)), instructions, fields, error, created_at, updated_at
+        from ticket_rows t
+        on conflict (instance_id, wait_id) where status in ('open', 'in_progress') do nothing
+        returning id, instance_id, wait_id
+      ),
+      opened_events as (
+        insert into ticket_events (ticket_id, actor, kind, data)
+        select o.id, t.actor, 'opened', t.opened from opened o join ticket_rows t on t.instance_id = o.instance_id and t.wait_id = o.wait_id
+      ),
+      history as (
+        insert into instance_history (instance_id, element_id, element_type, event, at, actor, data)
+        select instance_id, element_id, element_type, event, at, actor, data
+        from jsonb_to_recordset(${JSON.stringify(parts.history)}::jsonb)
+          as v(instance_id uuid, element_id text, element_type text, event text, at timestamptz, actor text, data jsonb)
+      ),
+      order_events as (
+        insert into order_events (order_id, actor, kind, data)
+        select order_id, actor, kind, data from jsonb_to_recordset(${JSON.stringify(parts.orderEvents)}::jsonb)
+          as v(order_id uuid, actor text, kind text, data jsonb)
+      ),
+      ticket_events as (
+        insert into ticket_events (ticket_id, actor, kind, data)
+        select ticket_id, actor, kind, data from jsonb_to_recordset(${JSON.stringify(parts.ticketEvents)}::jsonb)
+          as v(ticket_id bigint, actor text, kind text, data jsonb)
+      ),
+      job_effects as (
+        insert into job_effects (key, job, order_id, instance_id, data)
+        select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(parts.jobEffects)}::jsonb)
+          as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
+        on conflict (key) do nothing
+      )
+      select 1`.execute(this.trx);
   }
 
   /**
@@ -652,19 +665,9 @@ export class StepSession {
    */
   private async settleTickets(): Promise<void> {
     if (this.pendingTickets.length === 0) return;
-    const pending = this.pendingTickets.splice(0);
-    for (const id of new Set(pending.map((t) => t.values.instance_id))) await this.write(id);
-    const inserted = await this.trx
-      .insertInto('tickets')
-      .values(pending.map((t) => ({ ...t.values, issues: JSON.stringify(t.values.issues), instructions: JSON.stringify(t.values.instructions), fields: JSON.stringify(t.values.fields) })))
-      .onConflict((oc) => oc.columns(['instance_id', 'wait_id']).where('status', 'in', ['open', 'in_progress']).doNothing())
-      .returning(['id', 'instance_id', 'wait_id'])
-      .execute();
-    const byWait = new Map(pending.map((t) => [`${t.values.instance_id} ${t.values.wait_id}`, t]));
-    for (const r of inserted) {
-      const t = byWait.get(`${r.instance_id} ${r.wait_id}`)!;
-      this.ticketEvents.push({ ticket_id: String(r.id), actor: t.actor, kind: 'opened', data: t.opened });
-    }
+    const tickets = this.pendingTickets.splice(0);
+    for (const id of new Set(tickets.map((t) => t.values.instance_id))) await this.write(id);
+    await this.writeRows({ inserts: [], updates: [], statusOnly: [], tickets, history: [], orderEvents: [], ticketEvents: [], jobEffects: [] });
   }
 
   private async syncOrder(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, result: StepResult, actor: string) {

@@ -132,14 +132,15 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
         select o.id, v.actor, 'received', jsonb_build_object('channel', o.channel)
         from o join v on v.channel = o.channel and v.external_id = o.external_id
       )
-      select o.*, (select row_to_json(d) from (select * from process_definitions where key = ${hooks.definitionKey ?? null}::text and executable
-        order by version desc limit 1) d) as intake_definition
+      -- The definition once, on the first row: not serialised and parsed again for every order of the batch.
+      select o.*, case when row_number() over () = 1 then (select row_to_json(d) from (select * from process_definitions
+        where key = ${hooks.definitionKey ?? null}::text and executable order by version desc limit 1) d) end as intake_definition
       from o`.execute(trx);
     const created = new Map(inserted.map((r) => [key(r.channel, r.external_id), toOrderRecord(r)]));
     const results = new Array<IntakeResult>(items.length);
     if (created.size > 0) {
       const news = [...created.values()];
-      const found = inserted[0]?.intake_definition ?? null;
+      const found = inserted.find((r) => r.intake_definition)?.intake_definition ?? null;
       const definition = found && { ...found, created_at: new Date(found.created_at) };
       const changed = await hooks.afterCreate?.(trx, news, { retriedAlone: options.retriedAlone ?? false, definition });
       if (changed) news.forEach((o, i) => created.set(key(o.channel, o.externalId), changed[i] ?? o));
