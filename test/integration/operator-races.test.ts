@@ -292,6 +292,16 @@ function holdInstance(instanceId: string) {
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once `count` sessions of this database wait for a row or table lock (polled, up to 20 s). */
+async function lockWaiters(count: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(t.database.db);
+    if ((r.rows[0]?.n ?? 0) >= count) return;
+    await pause(50);
+  }
+  throw new Error(`fewer than ${count} sessions waited for a lock within 20 s`);
+}
 
 describe('the interleavings that deadlocked (each forced, not left to chance)', () => {
   it('an operator cancelling an order and another retrying its ticket with the fix while a step holds the lifecycle: one wins, the other gets 409', async () => {
@@ -301,9 +311,9 @@ describe('the interleavings that deadlocked (each forced, not left to chance)', 
     // Before the fix, the cancellation locked the order and waited for the lifecycle; the retry locked the
     // ticket and waited for the order; once the step committed the cancellation wanted the ticket: deadlock.
     const cancel = act(operators[0]!, 'cancel', 'api', ticket);
-    await pause(300);
+    await lockWaiters(1);
     const retry = act(operators[1]!, 'retry', 'api', ticket);
-    await pause(300);
+    await lockWaiters(2);
     await step.finish();
     const sent = await Promise.all([cancel, retry]);
     expectNoServerError(sent);
@@ -325,7 +335,7 @@ describe('the interleavings that deadlocked (each forced, not left to chance)', 
     // the instance, then wanted the ticket to cancel it: deadlock.
     const complete = t.http.post(`/api/v1/tickets/${ticket.id}/complete`).set(api(operators[2]!)).send({ variables: { approved: true } })
       .then((r) => r); // supertest sends on then()
-    await pause(300);
+    await lockWaiters(1);
     const fired = await step.finish((trx) => applyEvent(t.runtime.ctx, trx, instanceId, { type: 'timer', timerId: timer.timerId! }, 'timer'));
     const res = await complete;
     expect(res.status, res.text).toBe(409);
@@ -342,6 +352,10 @@ describe('the interleavings that deadlocked (each forced, not left to chance)', 
     const ticketHeld = new Promise<void>((resolve) => (held = resolve));
     // Holds the ticket, then (once the cancellation holds the lifecycle and waits for the ticket) wants the lifecycle.
     const other = t.database.db.transaction().execute(async (trx) => {
+      // PostgreSQL fails whichever waiter checks for the cycle first. The cancellation waits first; as a
+      // superuser this side also checks late, so a slow machine cannot swap the roles.
+      const su = await sql<{ on: string }>`select current_setting('is_superuser') as on`.execute(trx);
+      if (su.rows[0]?.on === 'on') await sql`set local deadlock_timeout = '20s'`.execute(trx);
       await trx.selectFrom('tickets').select('id').where('id', '=', ticket.ticketId).forUpdate().execute();
       held();
       await grabInstance;
@@ -349,7 +363,7 @@ describe('the interleavings that deadlocked (each forced, not left to chance)', 
     });
     await ticketHeld;
     const cancel = act(operators[3]!, 'cancel', 'api', ticket);
-    await pause(300);
+    await lockWaiters(1);
     grab();
     // PostgreSQL fails the cancellation (it has waited longest); its transaction runs again once the other commits.
     await other;
