@@ -72,6 +72,8 @@ const { values: args } = parseArgs({
     'count-queries': { type: 'boolean', default: false },
     /** Load pg_stat_statements (embedded PostgreSQL only) and list where PostgreSQL's time goes per order. */
     'pg-statements': { type: 'boolean', default: false },
+    /** WAL of the run by relation (pg_walinspect): which table or index writes what. */
+    'wal-detail': { type: 'boolean', default: false },
   },
 });
 const QUICK = args.quick;
@@ -86,16 +88,18 @@ const BPMN_INSTANCES = Number(args['bpmn-instances'] ?? (QUICK ? 100 : 1_000));
 const engineDb = benchDatabaseName('engine');
 const PHASES = new Set(args.phases.split(','));
 
-const queryCounts = new Map<string, { n: number; ms: number }>();
+const queryCounts = new Map<string, { n: number; ms: number; bytes: number }>();
 if (args['count-queries']) {
   const original = pg.Client.prototype.query as (...a: unknown[]) => unknown;
   (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...a: unknown[]) {
     const first = a[0] as string | { text?: string } | undefined;
     const text = typeof first === 'string' ? first : (first?.text ?? '');
     const key = text.replace(/\s+/g, ' ').slice(0, 90);
-    const entry = queryCounts.get(key) ?? { n: 0, ms: 0 };
+    const entry = queryCounts.get(key) ?? { n: 0, ms: 0, bytes: 0 };
     queryCounts.set(key, entry);
     entry.n++;
+    const values = (Array.isArray(a[1]) ? a[1] : (first as { values?: unknown[] } | undefined)?.values) ?? [];
+    for (const v of values) entry.bytes += typeof v === 'string' ? Buffer.byteLength(v) : v == null ? 0 : String(v).length;
     const t = performance.now();
     const result = original.apply(this, a);
     if (result && typeof (result as Promise<unknown>).finally === 'function') void (result as Promise<unknown>).finally(() => (entry.ms += performance.now() - t)).catch(() => undefined);
@@ -204,8 +208,8 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   const pgCpuAfter = postgresCpuSeconds(postmasterPid);
   if (args['count-queries']) {
     const total = [...queryCounts.values()].reduce((a, b) => a + b.n, 0);
-    console.log(`  statements per order: ${fmt(total / ORDERS, 1)} (per kind: count per order, mean ms from send to answer)`);
-    for (const [q, e] of [...queryCounts].sort((x, y) => y[1].n - x[1].n).slice(0, 30)) console.log(`    ${fmt(e.n / ORDERS, 2).padStart(6)} ${fmt(e.ms / e.n, 2).padStart(7)} ms  ${q}`);
+    console.log(`  statements per order: ${fmt(total / ORDERS, 1)} (per kind: count per order, mean ms from send to answer, parameter bytes per order)`);
+    for (const [q, e] of [...queryCounts].sort((x, y) => y[1].n - x[1].n).slice(0, 30)) console.log(`    ${fmt(e.n / ORDERS, 2).padStart(6)} ${fmt(e.ms / e.n, 2).padStart(7)} ms ${fmt(e.bytes / ORDERS, 0).padStart(7)} B/order  ${q}`);
   }
 
   if (args['pg-statements']) {
@@ -215,6 +219,22 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
       order by total_exec_time desc limit 25`.execute(database.db);
     console.log('  PostgreSQL execution time per order, by statement (pg_stat_statements):');
     for (const r of top) console.log(`    ${fmt((r.ms * 1000) / ORDERS, 0).padStart(6)} µs  ${fmt(Number(r.calls) / ORDERS, 2).padStart(5)} calls  ${fmt(Number(r.rows) / ORDERS, 1).padStart(5)} rows  ${r.query.slice(0, 100)}`);
+  }
+
+  if (args['wal-detail']) {
+    await sql`create extension if not exists pg_walinspect`.execute(database.db);
+    const { rows: wal } = await sql<{ rel: string; records: string; bytes: string; fpi: string }>`
+      select coalesce(pg_filenode_relation(reltablespace, relfilenode)::regclass::text, resource_manager || ' ' || relfilenode::text) as rel,
+        count(distinct start_lsn)::text as records, sum(block_data_length + block_fpi_length)::text as bytes, sum(block_fpi_length)::text as fpi
+      from pg_get_wal_block_info(${before.lsn}::pg_lsn, ${after.lsn}::pg_lsn)
+      group by 1 order by sum(block_data_length + block_fpi_length) desc limit 25`.execute(database.db);
+    const { rows: rm } = await sql<{ rm: string; bytes: string; records: string }>`
+      select "resource_manager/record_type" as rm, sum(combined_size)::text as bytes, sum(count)::text as records
+      from pg_get_wal_stats(${before.lsn}::pg_lsn, ${after.lsn}::pg_lsn) group by 1 order by sum(combined_size) desc limit 10`.execute(database.db);
+    console.log('  WAL per order by relation (block data + full-page images; records touching the relation):');
+    for (const r of wal) console.log(`    ${fmt(Number(r.bytes) / ORDERS, 0).padStart(7)} B  (fpi ${fmt(Number(r.fpi) / ORDERS, 0).padStart(5)} B)  ${fmt(Number(r.records) / ORDERS, 2).padStart(6)} records  ${r.rel}`);
+    console.log('  WAL per order by resource manager (whole records):');
+    for (const r of rm) console.log(`    ${fmt(Number(r.bytes) / ORDERS, 0).padStart(7)} B  ${fmt(Number(r.records) / ORDERS, 2).padStart(6)} records  ${r.rm}`);
   }
 
   // Verify: every order ended as its checks say, one instance each, both jobs recorded once per released order.
