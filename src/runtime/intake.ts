@@ -19,10 +19,11 @@ interface Waiting extends IntakeItem {
 
 /**
  * Group commit for intake. An order that arrives while no intake transaction is free waits for one, and
- * every order that waited goes into the next transaction together: one commit, one statement per table
- * for all of them. An order that finds a transaction free starts one at once, so a quiet shop sees no
- * added latency and a busy one gets bigger batches. Each caller gets the answer `receiveOrder` would
- * have given; when a batch fails, its orders are received one by one so one bad order fails alone.
+ * the orders that waited go into the next transactions together, shared out over the free ones: one
+ * commit, one statement per table for each share. An order that finds a transaction free starts one at
+ * the end of the event-loop turn (with whatever else arrived in it), so a quiet shop sees no added
+ * latency and a busy one gets bigger batches. Each caller gets the answer `receiveOrder` would have
+ * given; when a batch fails, its orders are received one by one so one bad order fails alone.
  */
 export class IntakeBatcher {
   private readonly waiting: Waiting[] = [];
@@ -43,19 +44,38 @@ export class IntakeBatcher {
   receive(order: Order, actor: string): Promise<IntakeResult> {
     return new Promise<IntakeResult>((resolve, reject) => {
       this.waiting.push({ order, actor, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Batches start at the end of the event-loop turn, not at the first order: the answers of a finished
+   * batch release their callers together, and what those callers send next (the requests one socket read
+   * delivered, too) goes into one transaction instead of the first order taking a free one alone.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
       this.pump();
     });
   }
 
+  private scheduled = false;
+
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.options.maxBatch);
+      // Shared out over the free transactions: while one batch is in PostgreSQL the next one's lifecycles
+      // run here, instead of one batch carrying everything and the other transaction idle.
+      const free = this.options.maxInFlight - this.inFlight;
+      const batch = this.waiting.splice(0, Math.min(this.options.maxBatch, Math.ceil(this.waiting.length / free)));
       this.inFlight++;
       this.stats.batches++;
       this.stats.largest = Math.max(this.stats.largest, batch.length);
       void this.run(batch).finally(() => {
         this.inFlight--;
-        this.pump();
+        this.schedule();
       });
     }
   }
