@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  logger.info({ role }, 'Ordo starting');
+  // The V8 heap limit (package.json's scripts cap the old space: ORDO_MAX_OLD_SPACE_MB, 256 by default).
+  logger.info({ role, heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, 'Ordo starting');
 
   let database: OpenDatabase | null = null;
   const closers: Array<() => Promise<unknown>> = [];

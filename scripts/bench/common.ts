@@ -214,14 +214,29 @@ export interface OrdoProcess {
 }
 
 /**
- * Ordo as an operator runs it: `node --import tsx src/main.ts <role>`, with its log (at Ordo's default
+ * The node flags package.json's script for a role runs Ordo with (`npm start` for `all`), shell defaults
+ * such as `${ORDO_MAX_OLD_SPACE_MB:-256}` filled in from this environment: the benchmarks run the
+ * processes exactly as `npm run web` / `npm run worker` do.
+ */
+export function ordoNodeFlags(role: OrdoRole): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const script = scripts[role === 'all' ? 'start' : role] ?? '';
+  const flags = /\bnode\s+(.*?)--import tsx/.exec(script)?.[1] ?? '';
+  return flags
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((flag) => flag.replace(/\$\{(\w+):-([^}]*)\}/g, (_, name: string, fallback: string) => process.env[name] || fallback));
+}
+
+/**
+ * Ordo as an operator runs it: `node <the script's flags> --import tsx src/main.ts <role>`, with its log (at Ordo's default
  * level unless LOG_LEVEL says otherwise) written straight to a file, as a service manager would, so the
  * benchmark process spends no CPU reading it. `nodeOptions` go before the script (V8 flags).
  */
 export function spawnOrdo(role: OrdoRole, options: { env: Record<string, string>; logDir: string; name?: string; nodeOptions?: string[] }): OrdoProcess {
   const logFile = path.join(options.logDir, `${options.name ?? role}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--import', 'tsx', 'src/main.ts', role], {
+  const child = spawn(process.execPath, [...ordoNodeFlags(role), ...(options.nodeOptions ?? []), '--import', 'tsx', 'src/main.ts', role], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', fd, fd],

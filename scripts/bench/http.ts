@@ -116,6 +116,10 @@ interface HttpRun {
   healthzP99Ms: number;
   /** Peak RSS over the process's life (VmHWM) and sampled while the orders were posted, MB. */
   webPeakMb: number;
+  /** VmHWM of the web process once the orders settled, before the /healthz run. */
+  webPeakOrdersMb: number;
+  /** The web process's V8 heap after the /healthz run. */
+  webHeapAfter: string;
   workerPeakMb: number | null;
   webLoadPeakMb: number;
   workerLoadPeakMb: number | null;
@@ -273,9 +277,11 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
     const verified = await verifyOutcomes(check.db, prefix, expected);
     if (created !== ORDERS) throw new Error(`${created} of ${ORDERS} POSTs answered 201 Created`);
     const webHeap = await heapOf(base);
+    const webPeakOrders = web.memory()?.peakMb ?? NaN;
 
     const healthz = await autocannon({ url: `${base}/healthz`, connections: CONNECTIONS, duration: HEALTHZ_SECONDS, sampleInt: SAMPLE_MS });
     if (healthz.non2xx + healthz.errors > 0) throw new Error(`/healthz: ${healthz.non2xx} non-2xx answers, ${healthz.errors} errors`);
+    const webHeapAfter = await heapOf(base);
 
     const webPeak = web.memory()?.peakMb ?? NaN;
     const workerPeak = worker?.memory()?.peakMb ?? null;
@@ -293,6 +299,8 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
       webPeakMb: webPeak,
       workerPeakMb: workerPeak,
       webLoadPeakMb: peaks.get(web.pid) ?? NaN,
+      webPeakOrdersMb: webPeakOrders,
+      webHeapAfter,
       workerLoadPeakMb: worker ? (peaks.get(worker.pid) ?? NaN) : null,
       webHeap,
       cpuMsPerOrder,
@@ -341,7 +349,7 @@ async function main(): Promise<number> {
           `, autocannon ${fmt(r.cpuMsPerOrder.client, 2)} ms`,
       );
       console.log(
-        `        memory: web peak ${fmt(r.webPeakMb)} MB (${fmt(r.webLoadPeakMb)} MB sampled under load; ${r.webHeap})` +
+        `        memory: web peak ${fmt(r.webPeakMb)} MB (${fmt(r.webPeakOrdersMb)} MB before /healthz, ${fmt(r.webLoadPeakMb)} MB sampled under load; ${r.webHeap}; after /healthz ${r.webHeapAfter})` +
           (r.workerPeakMb !== null ? `, worker peak ${fmt(r.workerPeakMb)} MB (${fmt(r.workerLoadPeakMb ?? NaN)} MB under load)` : ''),
       );
       console.log(`  /healthz: ${fmt(r.healthzPerSecond)} requests/s, p99 ${fmt(r.healthzP99Ms)} ms`);

@@ -217,7 +217,7 @@ describe('npm start on the embedded PostgreSQL', () => {
     const port = await freePort();
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: path.resolve(import.meta.dirname, '..', '..'),
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORDO_DATA_DIR: dataDir, ORDO_PG_PORT: String(await freePort()), DATABASE_URL: '', ORDO_ADMIN_PASSWORD: 'npm-start-password' },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ORDO_DATA_DIR: dataDir, ORDO_PG_PORT: String(await freePort()), DATABASE_URL: '', ORDO_ADMIN_PASSWORD: 'npm-start-password', ORDO_MAX_OLD_SPACE_MB: '320' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -231,6 +231,10 @@ describe('npm start on the embedded PostgreSQL', () => {
       if (Date.now() > deadline) throw new Error(`npm start did not become ready within 60 s:\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // The script caps V8's old space as ORDO_MAX_OLD_SPACE_MB says (the limit adds the young generation).
+    const heapLimitMb = Number(/"heapLimitMb":(\d+)/.exec(out)?.[1]);
+    expect(heapLimitMb, out).toBeGreaterThanOrEqual(320);
+    expect(heapLimitMb, out).toBeLessThan(420);
     const pg = await postgresPid(dataDir);
     // Only npm's own pid, as a supervisor does: it must reach Ordo, which drains and stops its PostgreSQL.
     npm.kill('SIGTERM');
