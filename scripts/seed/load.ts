@@ -92,13 +92,20 @@ async function insertBatch(trx: Tx, b: Batch, historyTemplate: string, timings: 
     from json_to_recordset(${json(b.process_instances)}::json) as r(id uuid, definition_id uuid, process_key text, version int, business_key text, order_id uuid, parent_id uuid,
       parent_wait_id text, status text, state jsonb, waiting_at text[], waiting_messages text[], revision int, created_at timestamptz, updated_at timestamptz, ended_at timestamptz)`.execute(trx));
   // Per order only its instance, times and the data that differs; the shape's template rows are joined in here.
+  // One instance_history_steps row per instance (migration 0010), its entries in the template's order,
+  // each [element_id, element_type, event, at, actor, data] with data left out when there is none.
   await timed(timings, 'instance_history', sql`
-    insert into instance_history (instance_id, element_id, element_type, event, at, actor, data)
-    select o.i, t.element_id, t.element_type, t.event, (case t.phase when 0 then o.b0 else o.b1 end) + t.ms * interval '1 millisecond', t.actor,
-           case when t.v is null then t.data else o.v -> t.v end
+    with t as materialized (
+      select * from json_to_recordset(${historyTemplate}::json) as t(s int, seq int, element_id text, element_type text, event text, actor text, phase int, ms bigint, data jsonb, v int)
+    )
+    insert into instance_history_steps (instance_id, entries)
+    select o.i, json_agg(json_build_array(t.element_id, t.element_type, t.event, (case t.phase when 0 then o.b0 else o.b1 end) + t.ms * interval '1 millisecond', t.actor)::jsonb
+             || case when x.d is null then '[]'::jsonb else jsonb_build_array(x.d) end order by t.seq)
     from rows from (json_to_recordset(${json(b.instance_history)}::json) as (i uuid, s int, b0 timestamptz, b1 timestamptz, v jsonb)) with ordinality as o(i, s, b0, b1, v, n)
-    join json_to_recordset(${historyTemplate}::json) as t(s int, seq int, element_id text, element_type text, event text, actor text, phase int, ms bigint, data jsonb, v int) on t.s = o.s
-    order by o.n, t.seq`.execute(trx));
+    join t on t.s = o.s
+    cross join lateral (select case when t.v is null then t.data else o.v -> t.v end as d) x
+    group by o.n, o.i
+    order by o.n`.execute(trx));
   if (b.tickets.length > 0) {
     await timed(timings, 'tickets', sql`
       with t as (

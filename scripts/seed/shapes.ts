@@ -366,7 +366,7 @@ async function deleteTemplates(db: Db, orderIds: string[]): Promise<void> {
     if (tickets.length) await trx.deleteFrom('ticket_events').where('ticket_id', 'in', tickets).execute();
     await trx.deleteFrom('tickets').where('order_id', 'in', orderIds).execute();
     await trx.deleteFrom('job_effects').where('order_id', 'in', orderIds).execute();
-    if (instances.length) await trx.deleteFrom('instance_history').where('instance_id', 'in', instances).execute();
+    if (instances.length) await trx.deleteFrom('instance_history_steps').where('instance_id', 'in', instances).execute();
     if (instances.length) await trx.deleteFrom('process_instances').where('id', 'in', instances).execute();
     await trx.deleteFrom('order_events').where('order_id', 'in', orderIds).execute();
     await trx.deleteFrom('orders').where('id', 'in', orderIds).execute();

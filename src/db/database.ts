@@ -4,7 +4,7 @@ import type { BulkOperationsTable } from './tables/bulk.table.ts';
 import type { OrderNotesTable } from './tables/order-notes.table.ts';
 import type { OrderEventsTable, OrdersTable } from './tables/orders.table.ts';
 import type { ProcessMigrationsTable } from './tables/process-migrations.table.ts';
-import type { DeploymentsTable, InstanceHistoryTable, JobEffectsTable, ProcessDefinitionsTable, ProcessInstancesTable, ReceivedMessagesTable } from './tables/processes.table.ts';
+import type { DeploymentsTable, InstanceHistoryStepsTable, InstanceHistoryTable, JobEffectsTable, ProcessDefinitionsTable, ProcessInstancesTable, ReceivedMessagesTable } from './tables/processes.table.ts';
 import type { LoginAttemptsTable, SessionsTable } from './tables/sessions.table.ts';
 import type { OpenTicketTallyTable, OrderStatusTallyTable } from './tables/tally.table.ts';
 import type { TicketEventsTable, TicketsTable } from './tables/tickets.table.ts';
@@ -19,6 +19,7 @@ export interface Database {
   process_definitions: ProcessDefinitionsTable;
   process_instances: ProcessInstancesTable;
   instance_history: InstanceHistoryTable;
+  instance_history_steps: InstanceHistoryStepsTable;
   received_messages: ReceivedMessagesTable;
   tickets: TicketsTable;
   job_effects: JobEffectsTable;

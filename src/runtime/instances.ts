@@ -14,6 +14,7 @@ import type { Order } from '../orders/schema.ts';
 import { normalPriority, priorityRank, renderInstructions, renderTemplate } from '../tickets/instructions.ts';
 import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobData } from './boss.ts';
 import { latestDefinition, type ModelCache } from './definitions.ts';
+import { historySteps, type HistoryEntry } from './history.ts';
 import type { JobHandler } from './jobs/index.ts';
 import { searchColumns } from './orders.ts';
 
@@ -131,7 +132,7 @@ export class StepSession {
   private readonly queue: Pending[] = [];
   private readonly jobs: PgBoss.JobInsert[] = [];
   // Rows collected for flush(), their jsonb columns as values (each table is sent as one JSON document).
-  private readonly history: Array<{ instance_id: string; element_id: string; element_type: string; event: string; at: string; actor: string; data: unknown }> = [];
+  private readonly history: Array<HistoryEntry & { instance_id: string }> = [];
   private readonly orderEvents: Array<{ order_id: string; actor: string; kind: string; data: unknown }> = [];
   private readonly ticketEvents: Array<{ ticket_id: string; actor: string; kind: string; data: unknown }> = [];
   private readonly pendingTickets: Array<{
@@ -270,7 +271,7 @@ export class StepSession {
     updates: Array<{ id: string }>;
     statusOnly: Array<{ id: string; status: OrderStatus }>;
     tickets: StepSession['pendingTickets'];
-    history: unknown[];
+    history: Array<HistoryEntry & { instance_id: string }>;
     orderEvents: unknown[];
     ticketEvents: unknown[];
     jobEffects: unknown[];
@@ -324,10 +325,9 @@ export class StepSession {
         select o.id, t.actor, 'opened', t.opened from opened o join ticket_rows t on t.instance_id = o.instance_id and t.wait_id = o.wait_id
       ),
       history as (
-        insert into instance_history (instance_id, element_id, element_type, event, at, actor, data)
-        select instance_id, element_id, element_type, event, at, actor, data
-        from jsonb_to_recordset(${JSON.stringify(parts.history)}::jsonb)
-          as v(instance_id uuid, element_id text, element_type text, event text, at timestamptz, actor text, data jsonb)
+        insert into instance_history_steps (instance_id, entries)
+        -- json, not jsonb: each instance's entries are kept as the text they arrive as (migration 0010).
+        select instance_id, entries from json_to_recordset(${JSON.stringify(historySteps(parts.history))}::json) as v(instance_id uuid, entries json)
       ),
       order_events as (
         insert into order_events (order_id, actor, kind, data)

@@ -5,6 +5,7 @@ import type { ProcessDefinitionRow } from '../db/tables/processes.table.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { bossDb, QUEUES } from './boss.ts';
 import { latestDefinition } from './definitions.ts';
+import { appendHistory } from './history.ts';
 import { deriveOrderStatus, lockInstance, type RuntimeContext } from './instances.ts';
 import { isUuid } from './orders.ts';
 
@@ -293,18 +294,16 @@ async function moveInstance(ctx: RuntimeContext, trx: Tx, instanceId: string, m:
     .set({ definition_id: m.to_definition_id, version: m.to_version, revision: row.revision + 1, updated_at: now })
     .where('id', '=', row.id)
     .execute();
-  await trx
-    .insertInto('instance_history')
-    .values({
-      instance_id: row.id,
+  await appendHistory(trx, row.id, [
+    {
       element_id: m.process_key,
       element_type: 'bpmn:Process',
       event: 'migrated',
-      at: now,
+      at: now.toISOString(),
       actor: m.actor,
-      data: JSON.stringify({ fromVersion: m.from_version, toVersion: m.to_version, migrationId: m.id }),
-    })
-    .execute();
+      data: { fromVersion: m.from_version, toVersion: m.to_version, migrationId: m.id },
+    },
+  ]);
   // The target may declare another ordo:status where the order waits: keep the order's status honest.
   if (row.order_id && !row.parent_id) {
     const order = await trx.selectFrom('orders').select(['id', 'status']).where('id', '=', row.order_id).forUpdate().executeTakeFirst();

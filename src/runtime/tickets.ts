@@ -8,6 +8,7 @@ import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../db/t
 import { applyMergePatch, changedPaths, MergePatchError } from '../orders/merge-patch.ts';
 import { checkOrderShape, type FieldError } from '../orders/shape.ts';
 import type { Order } from '../orders/schema.ts';
+import { appendHistory } from './history.ts';
 import { applyEvent, lockInstance, type RuntimeContext } from './instances.ts';
 import { searchColumns, toOrderRecord, isIsoInstant, isUuid, type OrderRecord } from './orders.ts';
 import { openTicketTally } from './tallies.ts';
@@ -146,10 +147,9 @@ async function setLifecycleOrder(ctx: RuntimeContext, trx: Tx, orderId: string, 
     .set({ state: JSON.stringify(next), revision: locked.revision + 1, updated_at: ctx.clock() })
     .where('id', '=', instance.id)
     .execute();
-  await trx
-    .insertInto('instance_history')
-    .values({ instance_id: instance.id, element_id: locked.process_key, element_type: 'bpmn:Process', event: 'variables', at: ctx.clock(), actor: actor.name, data: JSON.stringify({ changed: ['order'] }) })
-    .execute();
+  await appendHistory(trx, instance.id, [
+    { element_id: locked.process_key, element_type: 'bpmn:Process', event: 'variables', at: ctx.clock().toISOString(), actor: actor.name, data: { changed: ['order'] } },
+  ]);
 }
 
 async function openValidationTickets(trx: Tx, orderId: string) {

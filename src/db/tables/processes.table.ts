@@ -45,8 +45,12 @@ export interface ProcessInstancesTable {
 }
 export type ProcessInstanceRow = Selectable<ProcessInstancesTable>;
 
+/**
+ * A view (migration 0010): one row per history entry, read-only. Entries are written as one
+ * `instance_history_steps` row per instance and transaction (src/runtime/history.ts).
+ */
 export interface InstanceHistoryTable {
-  id: Generated<string>;
+  id: ColumnType<string, never, never>;
   instance_id: string;
   element_id: string;
   element_type: string;
@@ -56,6 +60,13 @@ export interface InstanceHistoryTable {
   data: ColumnType<unknown, string | null, never>;
 }
 export type InstanceHistoryRow = Selectable<InstanceHistoryTable>;
+
+/** The entries one transaction wrote for one instance, in order (a JSON array of `HistoryEntry`). */
+export interface InstanceHistoryStepsTable {
+  id: Generated<string>;
+  instance_id: string;
+  entries: ColumnType<unknown, string, never>;
+}
 
 export interface ReceivedMessagesTable {
   message_id: string;
