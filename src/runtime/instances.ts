@@ -232,9 +232,7 @@ export class StepSession {
    */
   async flush(): Promise<void> {
     const trx = this.trx;
-    const inserts = [...this.unwritten].filter(([, kind]) => kind === 'insert').map(([id]) => this.rows.get(id)!);
-    const updates = [...this.unwritten].filter(([, kind]) => kind === 'update').map(([id]) => this.rows.get(id)!);
-    this.unwritten.clear();
+    const instances = this.takeUnwritten();
     const statusOnly: Array<{ id: string; status: OrderStatus }> = [];
     for (const [id, patch] of this.orderPatches) {
       if (patch.data) {
@@ -247,8 +245,7 @@ export class StepSession {
     }
     this.orderPatches.clear();
     await this.writeRows({
-      inserts: inserts.map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(), ended_at: r.ended_at?.toISOString() ?? null })),
-      updates: updates.map((r) => ({ id: r.id, status: r.status, state: r.state, waiting_at: r.waiting_at, waiting_messages: r.waiting_messages, revision: r.revision, updated_at: r.updated_at, ended_at: r.ended_at })),
+      ...instances,
       statusOnly,
       tickets: this.pendingTickets.splice(0),
       history: this.history.splice(0),
@@ -257,6 +254,23 @@ export class StepSession {
       jobEffects: this.jobEffects.splice(0),
     });
     if (this.jobs.length > 0) await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(trx) });
+  }
+
+  /**
+   * The instances not written yet (all, or those in `only`) as `writeRows` takes them; from here on they
+   * count as written.
+   */
+  private takeUnwritten(only?: ReadonlySet<string>): { inserts: unknown[]; updates: Array<{ id: string }> } {
+    const inserts: unknown[] = [];
+    const updates: Array<{ id: string } & Record<string, unknown>> = [];
+    for (const [id, kind] of this.unwritten) {
+      if (only && !only.has(id)) continue;
+      this.unwritten.delete(id);
+      const r = this.rows.get(id)!;
+      if (kind === 'insert') inserts.push({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(), ended_at: r.ended_at?.toISOString() ?? null });
+      else updates.push({ id, status: r.status, state: r.state, waiting_at: r.waiting_at, waiting_messages: r.waiting_messages, revision: r.revision, updated_at: r.updated_at, ended_at: r.ended_at });
+    }
+    return { inserts, updates };
   }
 
   /**
@@ -666,8 +680,9 @@ export class StepSession {
   private async settleTickets(): Promise<void> {
     if (this.pendingTickets.length === 0) return;
     const tickets = this.pendingTickets.splice(0);
-    for (const id of new Set(tickets.map((t) => t.values.instance_id))) await this.write(id);
-    await this.writeRows({ inserts: [], updates: [], statusOnly: [], tickets, history: [], orderEvents: [], ticketEvents: [], jobEffects: [] });
+    // Their instances in the same statement (the tickets' foreign key is checked at its end).
+    const instances = this.takeUnwritten(new Set(tickets.map((t) => t.values.instance_id)));
+    await this.writeRows({ ...instances, statusOnly: [], tickets, history: [], orderEvents: [], ticketEvents: [], jobEffects: [] });
   }
 
   private async syncOrder(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, result: StepResult, actor: string) {
