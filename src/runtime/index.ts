@@ -12,7 +12,7 @@ import { startDeadLetterLoops } from './dead-letters.ts';
 import { deployDiagram, ModelCache, type DeployResult } from './definitions.ts';
 import { type RuntimeContext } from './instances.ts';
 import { DEFAULT_JOB_HANDLERS, runsInStepTransaction, type JobHandler } from './jobs/index.ts';
-import { enqueueLifecycleStart, ORDER_LIFECYCLE_KEY, startLifecyclesAtIntake, type LifecycleSettings } from './lifecycle.ts';
+import { enqueueLifecycleStart, ORDER_LIFECYCLE_KEY, startLifecyclesAtIntake, startLifecyclesWithNewOrders, type LifecycleSettings } from './lifecycle.ts';
 import { IntakeBatcher } from './intake.ts';
 import type { IntakeHooks, IntakeResult } from './orders.ts';
 import type { Order } from '../orders/schema.ts';
@@ -34,7 +34,7 @@ export interface Runtime {
    */
   receive(order: Order, actor: string): Promise<IntakeResult>;
   /** How intake has batched so far. */
-  intakeStats(): { batches: number; largest: number };
+  intakeStats(): { batches: number; largest: number; failed: number };
   deploy(xml: string | Uint8Array, actor: string, fileName?: string | null): Promise<DeployResult>;
   /** Deploy every processes/*.bpmn whose content changed since its last version. */
   deployDefaults(dir: string): Promise<Array<{ file: string; result: DeployResult }>>;
@@ -86,7 +86,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     validateOptions,
     jobHandlers,
     intakeHooks: {
-      ...(startAtIntake ? { definitionKey: ORDER_LIFECYCLE_KEY } : {}),
+      ...(startAtIntake
+        ? { definitionKey: ORDER_LIFECYCLE_KEY, receiveNew: (trx, orders, definition) => startLifecyclesWithNewOrders(ctx, trx, orders, settings, definition) }
+        : {}),
       afterCreate: async (trx, orders, { retriedAlone, definition }) => {
         if (!startAtIntake) {
           await enqueueLifecycleStart(ctx, trx, ...orders.map((o) => o.id));
@@ -104,7 +106,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       batcher ??= new IntakeBatcher(deps.db, runtime.intakeHooks, deps.logger);
       return batcher.receive(order, actor);
     },
-    intakeStats: () => ({ ...(batcher?.stats ?? { batches: 0, largest: 0 }) }),
+    intakeStats: () => ({ ...(batcher?.stats ?? { batches: 0, largest: 0, failed: 0 }) }),
     deploy: (xml, actor, fileName) => deployDiagram(deps.db, xml, { ...validateOptions, actor, fileName }),
     async deployDefaults(dir) {
       const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.bpmn')).sort();

@@ -15,8 +15,8 @@ import { normalPriority, priorityRank, renderInstructions, renderTemplate } from
 import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobData } from './boss.ts';
 import { latestDefinition, type ModelCache } from './definitions.ts';
 import { historySteps, type HistoryEntry } from './history.ts';
-import type { JobHandler } from './jobs/index.ts';
-import { searchColumns } from './orders.ts';
+import { recordsOnly, type JobHandler } from './jobs/index.ts';
+import { searchColumns, type IntakeOrderValues, type StoredIntakeOrder } from './orders.ts';
 
 /**
  * One use case, one transaction: lock an instance, step it with an event, and write everything that
@@ -148,6 +148,10 @@ export class StepSession {
   private readonly unwritten = new Map<string, 'insert' | 'update'>();
   /** Order changes not written yet: the new status, and the new data when a step changed the order. */
   private readonly orderPatches = new Map<string, { status?: OrderStatus; data?: Order }>();
+  /** Orders received in this transaction whose rows go in with the session's next write (`adoptNewOrders`). */
+  private readonly unwrittenOrders = new Map<string, IntakeOrderValues>();
+  /** Those rows as written: what the insert set, the status and data they went in with, and changes since. */
+  private readonly writtenOrders = new Map<string, StoredIntakeOrder>();
   /** Jobs this step reached whose handlers run in this transaction, run once the step is recorded. */
   private readonly inlinePending: Array<{ row: ProcessInstanceRow; effect: RunJobEffect }> = [];
   private readonly inlineRuns = new Map<string, number>();
@@ -233,8 +237,17 @@ export class StepSession {
   async flush(): Promise<void> {
     const trx = this.trx;
     const instances = this.takeUnwritten();
+    const newOrders = this.takeNewOrders();
     const statusOnly: Array<{ id: string; status: OrderStatus }> = [];
     for (const [id, patch] of this.orderPatches) {
+      const written = this.writtenOrders.get(id);
+      if (written) {
+        // Written earlier in this session and changed since: the answer intake gives says so.
+        written.revision++;
+        written.updated_at = this.now;
+        if (patch.status) written.status = patch.status;
+        if (patch.data) Object.assign(written, { data: patch.data, ...this.searchValues(patch.data) });
+      }
       if (patch.data) {
         await trx
           .updateTable('orders')
@@ -246,6 +259,7 @@ export class StepSession {
     this.orderPatches.clear();
     await this.writeRows({
       ...instances,
+      newOrders,
       statusOnly,
       tickets: this.pendingTickets.splice(0),
       history: this.history.splice(0),
@@ -274,6 +288,32 @@ export class StepSession {
   }
 
   /**
+   * The received orders not written yet, as they stand now (status, and data when a step changed it):
+   * their changes so far go in with the insert, later ones as updates.
+   */
+  private takeNewOrders(): Array<Omit<IntakeOrderValues, 'actor'> & { status: OrderStatus }> {
+    const rows: Array<Omit<IntakeOrderValues, 'actor'> & { status: OrderStatus }> = [];
+    for (const [id, { actor: _actor, ...values }] of this.unwrittenOrders) {
+      const order = this.orders.get(id)!;
+      const patch = this.orderPatches.get(id);
+      this.orderPatches.delete(id);
+      rows.push({ ...values, ...(patch?.data ? { data: patch.data, ...this.searchValues(patch.data) } : {}), status: order.status });
+    }
+    this.unwrittenOrders.clear();
+    return rows;
+  }
+
+  private searchValues(order: Order) {
+    const columns = searchColumns(order);
+    return { ...columns, placed_at: columns.placed_at?.toISOString() ?? null };
+  }
+
+  /** A received order as this session wrote it (`adoptNewOrders` with `unwritten`), once written. */
+  writtenOrder(id: string): StoredIntakeOrder | undefined {
+    return this.writtenOrders.get(id);
+  }
+
+  /**
    * The session's rows in one prepared statement of data-modifying CTEs: new and changed instances, order
    * statuses, tickets (after their instances: the foreign key is checked at the end of the statement) with
    * their "opened" events, history, order and ticket events, job effects. Each part is a JSON document,
@@ -283,6 +323,7 @@ export class StepSession {
   private async writeRows(parts: {
     inserts: unknown[];
     updates: Array<{ id: string }>;
+    newOrders: Array<Omit<IntakeOrderValues, 'actor'> & { status: OrderStatus }>;
     statusOnly: Array<{ id: string; status: OrderStatus }>;
     tickets: StepSession['pendingTickets'];
     history: Array<HistoryEntry & { instance_id: string }>;
@@ -295,8 +336,15 @@ export class StepSession {
     // `id = any(ids)` besides each update's join: the planner guesses 100 rows for jsonb_to_recordset, and
     // a plan cached while a table was small would hash-join a sequential scan of it on every call; with
     // the array the rows are looked up by key.
-    await sql`/* prepare:ordo_flush */
+    const { rows: stored } = await sql<{ id: string; revision: number; created_at: Date; updated_at: Date }>`/* prepare:ordo_flush */
       with
+      new_orders as (
+        insert into orders (id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
+        select id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at
+        from jsonb_to_recordset(${JSON.stringify(parts.newOrders)}::jsonb) as v(id uuid, channel text, external_id text, status text, data jsonb,
+          body_hash text, customer_name text, customer_email text, country text, currency text, grand_total_minor bigint, placed_at timestamptz)
+        returning id, revision, created_at, updated_at
+      ),
       new_instances as (
         insert into process_instances (id, definition_id, process_key, version, business_key, order_id, parent_id, parent_wait_id, status, state,
           waiting_at, waiting_messages, revision, created_at, updated_at, ended_at)
@@ -359,7 +407,10 @@ export class StepSession {
           as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
         on conflict (key) do nothing
       )
-      select 1`.execute(this.trx);
+      select * from new_orders`.execute(this.trx);
+    if (stored.length === 0) return;
+    const written = new Map(parts.newOrders.map((o) => [o.id, o]));
+    for (const row of stored) this.writtenOrders.set(row.id, { ...written.get(row.id)!, ...row });
   }
 
   /**
@@ -370,6 +421,19 @@ export class StepSession {
     for (const o of orders) this.orders.set(o.id, { status: o.status, openTickets: 0, data: o.data });
   }
 
+  /**
+   * Orders received in this transaction whose rows the session writes itself, with its next write (the
+   * flush, or anything that must reference them before it) and the status they have by then, together
+   * with their "received" events: one row version per order instead of an insert and an update.
+   */
+  adoptUnwrittenOrders(orders: readonly IntakeOrderValues[]): void {
+    for (const o of orders) {
+      this.orders.set(o.id, { status: 'received', openTickets: 0, data: o.data });
+      this.unwrittenOrders.set(o.id, o);
+      this.orderEvents.push({ order_id: o.id, actor: o.actor, kind: 'received', data: { channel: o.channel } });
+    }
+  }
+
   private enqueue(p: Pending) {
     this.queue.push(p);
   }
@@ -378,6 +442,11 @@ export class StepSession {
   private async write(id: string): Promise<void> {
     const kind = this.unwritten.get(id);
     if (!kind) return;
+    if (this.unwrittenOrders.size > 0) {
+      // The row may reference an order not written yet: both in one statement.
+      await this.writeRows({ ...this.takeUnwritten(new Set([id])), ...nothingElse(), newOrders: this.takeNewOrders() });
+      return;
+    }
     this.unwritten.delete(id);
     const row = this.rows.get(id)!;
     const { id: _id, ...values } = instanceValues(row);
@@ -486,6 +555,11 @@ export class StepSession {
    */
   private async runInline({ row, effect }: { row: ProcessInstanceRow; effect: RunJobEffect }) {
     const handler = this.ctx.inlineJobs![effect.job]!;
+    // A handler that may write through `db` may reference an order not written yet: it is written first.
+    // One that records through `record` only (when given) needs nothing of the sort.
+    if (this.unwrittenOrders.size > 0 && !(this.created.has(row.id) && recordsOnly(handler))) {
+      await this.writeRows({ ...nothingElse(), inserts: [], updates: [], newOrders: this.takeNewOrders() });
+    }
     const state = row.state as InstanceState;
     const input = {
       key: `${row.id}:${effect.elementId}`,
@@ -682,7 +756,7 @@ export class StepSession {
     const tickets = this.pendingTickets.splice(0);
     // Their instances in the same statement (the tickets' foreign key is checked at its end).
     const instances = this.takeUnwritten(new Set(tickets.map((t) => t.values.instance_id)));
-    await this.writeRows({ ...instances, statusOnly: [], tickets, history: [], orderEvents: [], ticketEvents: [], jobEffects: [] });
+    await this.writeRows({ ...instances, ...nothingElse(), newOrders: this.takeNewOrders(), tickets });
   }
 
   private async syncOrder(model: CompiledProcess, row: ProcessInstanceRow, before: InstanceState | null, result: StepResult, actor: string) {
@@ -790,6 +864,11 @@ export function ticketContent(model: CompiledProcess, effect: Pick<OpenTicketEff
     instructions,
     fields: def?.fields ?? [],
   };
+}
+
+/** The parts of `writeRows` a write of a few rows leaves empty. */
+function nothingElse() {
+  return { statusOnly: [], tickets: [], history: [], orderEvents: [], ticketEvents: [], jobEffects: [] };
 }
 
 /** The columns of an instance row as written (state as JSON text). */

@@ -28,8 +28,8 @@ interface Waiting extends IntakeItem {
 export class IntakeBatcher {
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
-  /** Intake transactions run so far and the most orders one carried (metrics, tests). */
-  readonly stats = { batches: 0, largest: 0 };
+  /** Intake transactions run so far, the most orders one carried, and batches received again one by one (metrics, tests). */
+  readonly stats = { batches: 0, largest: 0, failed: 0 };
   private readonly options: IntakeBatcherOptions;
 
   constructor(
@@ -81,12 +81,15 @@ export class IntakeBatcher {
   }
 
   private async run(batch: Waiting[]): Promise<void> {
-    if (batch.length > 1) {
+    // A lone order too, when intake can write new orders once (`receiveNew`): the one-by-one way writes
+    // each order and then its status.
+    if (batch.length > 1 || this.hooks.receiveNew) {
       try {
         const results = await receiveOrders(this.db, batch, this.hooks, { retriedAlone: true });
         batch.forEach((w, i) => w.resolve(results[i]!));
         return;
       } catch (err) {
+        this.stats.failed++;
         this.logger.warn({ err: (err as Error).message, orders: batch.length }, 'intake batch failed; receiving its orders one by one');
       }
     }

@@ -39,6 +39,7 @@ export function jobKey(instanceId: string, elementId: string): string {
 export type JobHandler = (input: JobInput) => Promise<Record<string, unknown> | void>;
 
 const IN_STEP_TRANSACTION = Symbol('ordo.jobInStepTransaction');
+const RECORDS_ONLY = Symbol('ordo.jobRecordsOnly');
 
 /**
  * Mark a handler that only writes to Ordo's own database through `input.db` and calls nothing outside.
@@ -47,13 +48,21 @@ const IN_STEP_TRANSACTION = Symbol('ordo.jobInStepTransaction');
  * throws, the savepoint is rolled back and the job goes to pg-boss as any other, with the diagram's
  * retries and backoff. Handlers that call other systems (HTTP, e-mail) must not be marked: they run as
  * pg-boss jobs, outside any transaction.
+ *
+ * `recordsOnly`: given `record`, the handler writes nothing through `db`. Then an order received in the
+ * same transaction need not be written before the handler runs (its row goes in with the step's others,
+ * already with the status the step leaves it in); for any other handler it is written first.
  */
-export function inStepTransaction(handler: JobHandler): JobHandler {
-  return Object.assign(handler, { [IN_STEP_TRANSACTION]: true });
+export function inStepTransaction(handler: JobHandler, options: { recordsOnly?: boolean } = {}): JobHandler {
+  return Object.assign(handler, { [IN_STEP_TRANSACTION]: true, [RECORDS_ONLY]: options.recordsOnly === true });
 }
 
 export function runsInStepTransaction(handler: JobHandler | undefined): boolean {
   return !!handler && (handler as unknown as Record<symbol, unknown>)[IN_STEP_TRANSACTION] === true;
+}
+
+export function recordsOnly(handler: JobHandler): boolean {
+  return (handler as unknown as Record<symbol, unknown>)[RECORDS_ONLY] === true;
 }
 
 async function recordOnce(input: JobInput, job: string, data: Record<string, unknown>): Promise<{ first: boolean; data: Record<string, unknown> }> {
@@ -87,7 +96,7 @@ const reserveStock: JobHandler = inStepTransaction(async (input) => {
   const { first, data } = await recordOnce(input, 'reserve-stock', reservation);
   input.logger.info({ orderId: input.orderId, reservation: data.reservationId, repeated: !first }, 'stock reserved');
   return { stockReservation: data };
-});
+}, { recordsOnly: true });
 
 /** Hand the order to fulfilment (the warehouse or 3PL). */
 const handOverToFulfilment: JobHandler = inStepTransaction(async (input) => {
@@ -97,7 +106,7 @@ const handOverToFulfilment: JobHandler = inStepTransaction(async (input) => {
   const { first, data } = await recordOnce(input, 'hand-over-to-fulfilment', handover);
   input.logger.info({ orderId: input.orderId, handover: data.handoverId, repeated: !first }, 'order handed over to fulfilment');
   return { fulfilment: data };
-});
+}, { recordsOnly: true });
 
 export const DEFAULT_JOB_HANDLERS: Readonly<Record<string, JobHandler>> = Object.freeze({
   'reserve-stock': reserveStock,

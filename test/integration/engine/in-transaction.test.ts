@@ -84,8 +84,9 @@ describe('a service task whose handler works in the step transaction', () => {
       calls++;
       // Written, then thrown: the savepoint must take the row back with it.
       await input.db.insertInto('job_effects').values({ key: `probe:${input.key}:${calls}`, job: 'probe', order_id: input.orderId, instance_id: input.instanceId, data: '{}' }).execute();
-      // Intake tries the start twice (its second pass gives each job a savepoint): fail both.
-      if (calls <= 2) throw new Error('stock service busy');
+      // Intake tries the start three times (its batch's way, then the order alone, then alone with a
+      // savepoint per job): fail all three.
+      if (calls <= 3) throw new Error('stock service busy');
       return DEFAULT_JOB_HANDLERS['reserve-stock']!(input);
     });
     t = await createTestApp({ deployDefaults: true, runtime: { jobHandlers: { ...DEFAULT_JOB_HANDLERS, 'reserve-stock': flaky } } });
@@ -99,7 +100,7 @@ describe('a service task whose handler works in the step transaction', () => {
     // The worker picks the job up and runs the same handler (outside the step now): the order moves on.
     t.workers = t.runtime.startWorkers({ idleMs: 50 });
     await eventually(async () => (await t!.http.get(`/api/v1/orders/${res.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
-    expect(calls).toBe(3);
+    expect(calls).toBe(4);
     const effects = await t.database.db.selectFrom('job_effects').select('job').where('order_id', '=', res.body.id).where('job', '!=', 'probe').orderBy('job').execute();
     expect(effects.map((e) => e.job)).toEqual(['hand-over-to-fulfilment', 'reserve-stock']);
   });
