@@ -137,6 +137,38 @@ describe('headers', () => {
     }
   });
 
+  it('sends the same security headers with every answer: API, refusals, unknown routes, assets, health', async () => {
+    const expected = {
+      'content-security-policy': expect.stringContaining("default-src 'self'"),
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'same-origin',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'DENY',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+      // HSTS only where Ordo is served over HTTPS (the switch of the Secure cookie flag).
+      ...(t.config.secureCookies ? { 'strict-transport-security': 'max-age=15552000' } : {}),
+    };
+    const labels = ['API answer', 'API refusal (no token)', 'malformed JSON', 'unknown route', 'asset', 'health'];
+    const answers = [
+      await t.http.get('/api/v1/orders').set('authorization', `Bearer ${t.token}`),
+      await t.http.get('/api/v1/orders'),
+      await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).set('content-type', 'application/json').send('{"broken'),
+      await t.http.get('/no/such/page'),
+      await t.http.get('/assets/console.css'),
+      await t.http.get('/healthz'),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 401, 400, 404, 200, 200]);
+    for (const [i, res] of answers.entries()) {
+      const security = Object.fromEntries(Object.entries(res.headers).filter(([name]) => name in expected || /^(strict-transport-security|x-.*-options|cross-origin-|content-security-)/.test(name)));
+      expect(security, labels[i]).toEqual(expected);
+    }
+  });
+
   it('serves the console assets', async () => {
     const css = await t.http.get('/assets/console.css');
     expect(css.status).toBe(200);
