@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Runtime } from '../runtime/index.ts';
+import { AccessLogController } from './access-log.ts';
 import type { Metrics } from './metrics.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin, toProblem } from './plugins/errors.ts';
@@ -46,6 +47,7 @@ declare module 'fastify' {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
+    logController: new AccessLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
     // Only a proxy may say who the client is (the login limit per address, the logs): see ORDO_TRUST_PROXY.
     trustProxy: deps.config.trustProxy,
