@@ -8,7 +8,7 @@ import type { Database, Db, Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow, ProcessInstanceRow } from '../db/tables/processes.table.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
-import { canonicalJson } from '../orders/canonical.ts';
+import { sameJson } from '../orders/canonical.ts';
 import { checkOrderShape } from '../orders/shape.ts';
 import type { Order } from '../orders/schema.ts';
 import { normalPriority, priorityRank, renderInstructions, renderTemplate } from '../tickets/instructions.ts';
@@ -503,7 +503,7 @@ export class StepSession {
       const before = row.state as InstanceState;
       const result = this.step(model, before, event, !!row.order_id);
       // A stale event (timer of a token that moved on, a duplicate job completion) changes nothing.
-      if (result.effects.length === 0 && result.history.length === 0 && canonicalJson(result.state) === canonicalJson(before)) {
+      if (result.effects.length === 0 && result.history.length === 0 && sameJson(result.state, before)) {
         if (!this.outcomes.has(instanceId)) this.outcomes.set(instanceId, { instanceId, applied: false, status: row.status, effects: [] });
         continue;
       }
@@ -766,7 +766,7 @@ export class StepSession {
     const nextOrder = state.variables.order;
     // The engine shares unchanged values with the state it was given: the same reference is the same order,
     // and only a new object is worth serialising to compare.
-    const orderMayHaveChanged = !!nextOrder && typeof nextOrder === 'object' && (!before || (before.variables.order !== nextOrder && canonicalJson(before.variables.order) !== canonicalJson(nextOrder)));
+    const orderMayHaveChanged = !!nextOrder && typeof nextOrder === 'object' && (!before || (before.variables.order !== nextOrder && !sameJson(before.variables.order, nextOrder)));
     // The order as locked earlier in this session, else one round trip: lock it and count its open tickets
     // (its data only when it is compared).
     let order = this.orders.get(row.order_id!);
@@ -787,7 +787,7 @@ export class StepSession {
     }
     const orderId = row.order_id!;
     const patch = this.orderPatches.get(orderId) ?? {};
-    if (orderMayHaveChanged && order.data !== nextOrder && canonicalJson(order.data) !== canonicalJson(nextOrder)) {
+    if (orderMayHaveChanged && order.data !== nextOrder && !sameJson(order.data, nextOrder)) {
       patch.data = nextOrder as Order;
       order.data = nextOrder;
       this.orderEvents.push({ order_id: orderId, actor, kind: 'changed_by_process', data: { instanceId: row.id } });
