@@ -157,7 +157,9 @@ export class StepSession {
   private readonly inlineRuns = new Map<string, number>();
   /** Instances created in this session: no job can have recorded an effect for them yet. */
   private readonly created = new Set<string>();
-  private readonly jobEffects: Array<{ key: string; job: string; order_id: string | null; instance_id: string; data: unknown }> = [];
+  private readonly jobEffects: Array<{ key: string; job: string; order_id: string | null; instance_id: string; data: Record<string, unknown> }> = [];
+  /** The effects recorded so far in this session by key, written or not: a key is recorded once. */
+  private readonly recordedEffects = new Map<string, Record<string, unknown>>();
   private readonly now: Date;
 
   constructor(
@@ -405,7 +407,6 @@ export class StepSession {
         insert into job_effects (key, job, order_id, instance_id, data)
         select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(parts.jobEffects)}::jsonb)
           as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
-        on conflict (key) do nothing
       )
       select * from new_orders`.execute(this.trx);
     if (stored.length === 0) return;
@@ -571,7 +572,13 @@ export class StepSession {
       logger: this.ctx.logger.child({ job: effect.job }),
       record: this.created.has(row.id)
         ? async (job: string, data: Record<string, unknown>) => {
-            this.jobEffects.push({ key: `${job}:${row.id}:${effect.elementId}`, job, order_id: row.order_id, instance_id: row.id, data });
+            // An instance created in this session has no effect stored yet; one recorded earlier in the
+            // session (a loop back to the same task) is answered as the database would answer it.
+            const key = `${job}:${row.id}:${effect.elementId}`;
+            const earlier = this.recordedEffects.get(key);
+            if (earlier) return { first: false, data: earlier };
+            this.recordedEffects.set(key, data);
+            this.jobEffects.push({ key, job, order_id: row.order_id, instance_id: row.id, data });
             return { first: true, data };
           }
         : undefined,
@@ -589,7 +596,7 @@ export class StepSession {
       this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
     } catch (err) {
       await sql`rollback to savepoint ordo_inline_job`.execute(this.trx);
-      this.jobEffects.length = effectsBefore;
+      for (const e of this.jobEffects.splice(effectsBefore)) this.recordedEffects.delete(e.key);
       this.ctx.logger.warn({ job: effect.job, instanceId: row.id, error: (err as Error).message || String(err) }, 'service task failed in the step; handing it to pg-boss for its retries');
       this.scheduleJob(row, effect);
     }

@@ -121,4 +121,35 @@ describe('a service task whose handler works in the step transaction', () => {
     await eventually(async () => (await t!.http.get(`/api/v1/orders/${res.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
     expect(calls).toBe(1);
   });
+
+  it("records a loop's second and third pass through the same service task as the first, in one session: one effect, the same answer", async () => {
+    t = await createTestApp({ deployDefaults: true });
+    const loop = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:ordo="urn:ordo:bpmn:1" id="defs" targetNamespace="urn:test">
+  <bpmn:process id="reserve-thrice" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="count" />
+    <bpmn:scriptTask id="count" scriptFormat="feel" ordo:resultVariable="n"><bpmn:script>if n = null then 1 else n + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="count" targetRef="reserve" />
+    <bpmn:serviceTask id="reserve" ordo:job="reserve-stock" />
+    <bpmn:sequenceFlow id="f3" sourceRef="reserve" targetRef="again" />
+    <bpmn:exclusiveGateway id="again" default="f5" />
+    <bpmn:sequenceFlow id="f4" sourceRef="again" targetRef="count"><bpmn:conditionExpression>n &lt; 3</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f5" sourceRef="again" targetRef="done" />
+    <bpmn:userTask id="done" />
+    <bpmn:sequenceFlow id="f6" sourceRef="done" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+    const deployed = await t.http.post('/api/v1/processes').set(auth()).set('content-type', 'application/xml').send(loop);
+    expect(deployed.status, deployed.text).toBe(201);
+    const started = await t.http.post('/api/v1/processes/reserve-thrice/instances').set(auth()).send({ variables: { order: validOrder({ externalId: nextId() }) } });
+    expect(started.status, started.text).toBe(201);
+    // All three passes in the start's own transaction, no job queued.
+    expect(started.body.waitingAt).toEqual(['done']);
+    expect(started.body.variables.n).toBe(3);
+    expect(await queued(QUEUES.service)).toBe(0);
+    const effects = await t.database.db.selectFrom('job_effects').select(['key', 'data']).where('instance_id', '=', started.body.id).execute();
+    expect(effects).toEqual([{ key: `reserve-stock:${started.body.id}:reserve`, data: started.body.variables.stockReservation }]);
+  });
 });
