@@ -16,7 +16,7 @@ import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobD
 import { latestDefinition, type ModelCache } from './definitions.ts';
 import { historySteps, type HistoryEntry } from './history.ts';
 import { recordsOnly, type JobHandler } from './jobs/index.ts';
-import { searchColumns, type IntakeOrderValues, type StoredIntakeOrder } from './orders.ts';
+import { searchColumns, searchColumnsJson, type IntakeOrderValues, type StoredIntakeOrder } from './orders.ts';
 
 /**
  * One use case, one transaction: lock an instance, step it with an event, and write everything that
@@ -248,7 +248,7 @@ export class StepSession {
         written.revision++;
         written.updated_at = this.now;
         if (patch.status) written.status = patch.status;
-        if (patch.data) Object.assign(written, { data: patch.data, ...this.searchValues(patch.data) });
+        if (patch.data) Object.assign(written, { data: patch.data, ...searchColumnsJson(patch.data) });
       }
       if (patch.data) {
         await trx
@@ -299,15 +299,10 @@ export class StepSession {
       const order = this.orders.get(id)!;
       const patch = this.orderPatches.get(id);
       this.orderPatches.delete(id);
-      rows.push({ ...values, ...(patch?.data ? { data: patch.data, ...this.searchValues(patch.data) } : {}), status: order.status });
+      rows.push({ ...values, ...(patch?.data ? { data: patch.data, ...searchColumnsJson(patch.data) } : {}), status: order.status });
     }
     this.unwrittenOrders.clear();
     return rows;
-  }
-
-  private searchValues(order: Order) {
-    const columns = searchColumns(order);
-    return { ...columns, placed_at: columns.placed_at?.toISOString() ?? null };
   }
 
   /** A received order as this session wrote it (`adoptNewOrders` with `unwritten`), once written. */
@@ -439,20 +434,13 @@ export class StepSession {
     this.queue.push(p);
   }
 
-  /** Write one instance now (a ticket or child row about to reference it). */
+  /**
+   * Write one instance now (a ticket or child row about to reference it), with the received orders not
+   * written yet that it may reference, in one statement.
+   */
   private async write(id: string): Promise<void> {
-    const kind = this.unwritten.get(id);
-    if (!kind) return;
-    if (this.unwrittenOrders.size > 0) {
-      // The row may reference an order not written yet: both in one statement.
-      await this.writeRows({ ...this.takeUnwritten(new Set([id])), ...nothingElse(), newOrders: this.takeNewOrders() });
-      return;
-    }
-    this.unwritten.delete(id);
-    const row = this.rows.get(id)!;
-    const { id: _id, ...values } = instanceValues(row);
-    if (kind === 'insert') await this.trx.insertInto('process_instances').values({ id, ...values, created_at: row.created_at }).execute();
-    else await this.trx.updateTable('process_instances').set(values).where('id', '=', id).execute();
+    if (!this.unwritten.has(id)) return;
+    await this.writeRows({ ...this.takeUnwritten(new Set([id])), ...nothingElse(), newOrders: this.takeNewOrders() });
   }
 
   private async locked(id: string): Promise<ProcessInstanceRow | undefined> {
@@ -876,27 +864,6 @@ export function ticketContent(model: CompiledProcess, effect: Pick<OpenTicketEff
 /** The parts of `writeRows` a write of a few rows leaves empty. */
 function nothingElse() {
   return { statusOnly: [], tickets: [], history: [], orderEvents: [], ticketEvents: [], jobEffects: [] };
-}
-
-/** The columns of an instance row as written (state as JSON text). */
-function instanceValues(r: ProcessInstanceRow) {
-  return {
-    id: r.id,
-    definition_id: r.definition_id,
-    process_key: r.process_key,
-    version: r.version,
-    business_key: r.business_key,
-    order_id: r.order_id,
-    parent_id: r.parent_id,
-    parent_wait_id: r.parent_wait_id,
-    status: r.status,
-    state: JSON.stringify(r.state),
-    waiting_at: r.waiting_at,
-    waiting_messages: r.waiting_messages,
-    revision: r.revision,
-    updated_at: r.updated_at,
-    ended_at: r.ended_at,
-  };
 }
 
 /** The number of open tickets of the order in the outer query (`orders.id`), as a scalar subquery. */

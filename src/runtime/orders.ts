@@ -79,8 +79,7 @@ export interface StoredIntakeOrder extends Omit<IntakeOrderValues, 'actor'> {
 
 function intakeValues(id: string, item: IntakeItem, hash: string): IntakeOrderValues {
   const { order, actor } = item;
-  const columns = searchColumns(order);
-  return { id, channel: order.channel, external_id: order.externalId, data: order, body_hash: hash, actor, ...columns, placed_at: columns.placed_at?.toISOString() ?? null };
+  return { id, channel: order.channel, external_id: order.externalId, data: order, body_hash: hash, actor, ...searchColumnsJson(order) };
 }
 
 export function toOrderRecord(row: OrderRow): OrderRecord {
@@ -113,6 +112,12 @@ export function searchColumns(order: Order) {
     grand_total_minor: toMinorUnits(order.totals.grandTotal).toString(),
     placed_at: order.placedAt ? new Date(order.placedAt) : null,
   };
+}
+
+/** `searchColumns` as a JSON document carries them to `jsonb_to_recordset` (placed_at as ISO text). */
+export function searchColumnsJson(order: Order) {
+  const columns = searchColumns(order);
+  return { ...columns, placed_at: columns.placed_at?.toISOString() ?? null };
 }
 
 /**
@@ -242,22 +247,7 @@ async function receiveAllNew(
   const stored = await receiveNew(trx, values, definition);
   return stored.map((s) => ({
     outcome: 'created',
-    order: {
-      id: s.id,
-      channel: s.channel,
-      externalId: s.external_id,
-      status: s.status,
-      data: s.data,
-      customerName: s.customer_name,
-      customerEmail: s.customer_email,
-      country: s.country,
-      currency: s.currency,
-      grandTotal: formatMinorUnits(BigInt(s.grand_total_minor)),
-      tags: [],
-      revision: s.revision,
-      createdAt: s.created_at,
-      updatedAt: s.updated_at,
-    },
+    order: toOrderRecord({ ...s, tags: [], placed_at: s.placed_at === null ? null : new Date(s.placed_at) }),
   }));
 }
 
