@@ -104,6 +104,13 @@ function procField(pid: number, file: 'cmdline' | 'stat'): string | null {
   }
 }
 
+/** Wait until a process has exited or is a zombie (holds nothing but its PID), at most `timeoutMs`. */
+async function waitUntilGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const gone = () => !processAlive(pid) || /\) Z /.test(procField(pid, 'stat') ?? ') Z ');
+  while (!gone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -126,8 +133,17 @@ async function recoverPidFile(pgDir: string, log: EmbeddedPostgresOptions['log']
   const pid = Number(lines[0]);
   const cmdline = Number.isInteger(pid) && pid > 0 && processAlive(pid) ? procField(pid, 'cmdline') : null;
   if (!cmdline || !cmdline.includes('postgres')) {
+    // A postmaster killed a moment ago may still be exiting, its command line already empty, or be a
+    // zombie not reaped yet: PostgreSQL refuses to start while the PID in its socket lock file exists.
+    if (cmdline === '') await waitUntilGone(pid, 10_000);
     log.warn({ pidFile, pid }, 'removing stale PostgreSQL pid file left by an earlier run');
     await fs.rm(pidFile, { force: true });
+    // Its socket lock files too: they name the same dead postmaster (or a process that reused its PID).
+    for (const name of await fs.readdir(pgDir)) {
+      if (!/^\.s\.PGSQL\.\d+\.lock$/.test(name)) continue;
+      const owner = Number((await fs.readFile(path.join(pgDir, name), 'utf8').catch(() => '')).split('\n')[0]);
+      if (owner === pid) await fs.rm(path.join(pgDir, name), { force: true });
+    }
     return null;
   }
   const stat = procField(pid, 'stat');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -133,6 +133,31 @@ describe('npm start on the embedded PostgreSQL', () => {
     process.kill(-ordo.child.pid!, 'SIGTERM');
     expect(await exited(ordo.child)).toBe(0);
     expect(alive(last)).toBe(false);
+  });
+
+  it('starts when the pid file and the socket lock file name a process that is no postgres (a dead server whose PID was taken, or not reaped yet)', { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ordo-stale-lock-'));
+    dirs.push(dataDir);
+    const [port, pgPort] = [await freePort(), await freePort()];
+    let ordo = await startOrdo(dataDir, port, pgPort);
+    process.kill(-ordo.child.pid!, 'SIGINT');
+    expect(await exited(ordo.child)).toBe(0);
+    // What a kill -9 of the server can leave: both files naming its PID, now some other living process of
+    // the server's user (PostgreSQL ignores a PID it may not signal).
+    const pg = path.join(dataDir, 'pg');
+    const owner = await stat(pg);
+    const other = spawn('sleep', ['60'], { stdio: 'ignore', ...(process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {}) });
+    try {
+      await writeFile(path.join(pg, 'postmaster.pid'), `${other.pid}\n${pg}\n0\n${pgPort}\n`);
+      await writeFile(path.join(pg, `.s.PGSQL.${pgPort}.lock`), `${other.pid}\n${pg}\n0\n${pgPort}\n`);
+      // PostgreSQL alone refuses ("lock file already exists") while that PID lives.
+      ordo = await startOrdo(dataDir, port, pgPort);
+      expect(ordo.output()).toContain('removing stale PostgreSQL pid file');
+      process.kill(-ordo.child.pid!, 'SIGTERM');
+      expect(await exited(ordo.child)).toBe(0);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('kill -9 of the app and its PostgreSQL in the middle of a burst: clients resend what got no answer, and every order settles exactly once', { timeout: 240_000 }, async () => {
