@@ -114,10 +114,21 @@ export function searchColumns(order: Order) {
   };
 }
 
-/** `searchColumns` as a JSON document carries them to `jsonb_to_recordset` (placed_at as ISO text). */
+/** `searchColumns` as a JSON document carries them to `jsonb_to_recordset` (placed_at as text PostgreSQL reads). */
 export function searchColumnsJson(order: Order) {
   const columns = searchColumns(order);
-  return { ...columns, placed_at: columns.placed_at?.toISOString() ?? null };
+  return { ...columns, placed_at: columns.placed_at ? timestampText(columns.placed_at) : null };
+}
+
+/**
+ * An instant as `timestamptz` input. ISO text, except before year 1: PostgreSQL has no year 0 and reads
+ * `0000-…` as out of range, so those are written its way, `0001-… BC` (an RFC 3339 `placedAt` may say
+ * 0000-01-01, or reach year 0 through its offset).
+ */
+export function timestampText(at: Date): string {
+  const iso = at.toISOString();
+  const year = at.getUTCFullYear();
+  return year >= 1 ? iso : `${String(1 - year).padStart(4, '0')}${iso.slice(iso.indexOf('-', 1))} BC`;
 }
 
 /**

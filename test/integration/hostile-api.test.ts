@@ -432,6 +432,18 @@ describe('regressions found by fuzzing', () => {
     expect((await expectSafe({ method: 'get', url: '/api/v1/orders?to=2026-12-31T23:59:60Z' })).status).toBe(400);
   });
 
+  it('takes a placedAt in year 0 (RFC 3339 allows 0000, PostgreSQL has no year 0) and stores it as 1 BC', async () => {
+    for (const [key, placedAt] of [['REG-YEAR0', '0000-01-01T00:00:00Z'], ['REG-YEAR0-OFFSET', '0001-01-01T00:30:00+01:00']] as const) {
+      const res = await expectSafe({ method: 'post', url: '/api/v1/orders', body: JSON.stringify(validOrder({ externalId: key, placedAt })) });
+      expect(res.status, key).toBe(201);
+      const { rows } = await sql<{ placed_at: string; ms: number }>`select placed_at::text, extract(epoch from placed_at)::float8 * 1000 as ms from orders where external_id = ${key}`.execute(t.database.db);
+      expect(rows[0]!.placed_at, key).toMatch(/ BC$/);
+      expect(rows[0]!.ms, key).toBe(Date.parse(placedAt));
+      expect((await expectSafe({ method: 'get', url: `/api/v1/orders/${res.body.id}` })).body.data.placedAt).toBe(placedAt);
+    }
+    expect((await expectSafe({ method: 'get', url: '/api/v1/orders?from=0000-01-01T00:00:00Z&q=REG-YEAR0' })).status).toBe(200);
+  });
+
   it('still follows every cursor it hands out, for orders and for each ticket sort', async () => {
     for (const url of ['/api/v1/orders?limit=2', '/api/v1/tickets?limit=2&sort=due', '/api/v1/tickets?limit=2&sort=priority', '/api/v1/tickets?limit=2&sort=newest']) {
       const seen: string[] = [];
