@@ -648,7 +648,7 @@ export class StepSession {
           id: deterministicJobId(row.id, effect.timerId, effect.dueAt),
           name: QUEUES.timer,
           data: { instanceId: row.id, timerId: effect.timerId } satisfies TimerJobData,
-          startAfter: new Date(effect.dueAt).toISOString(),
+          startAfter: jobStartAfter(effect.dueAt),
         });
         return;
       case 'runJob': {
@@ -853,7 +853,9 @@ export function ticketContent(model: CompiledProcess, effect: Pick<OpenTicketEff
     queue: def?.queue ?? defaultQueue(effect.kind),
     priority,
     priorityRank: priorityRank(priority),
-    dueAt: due ? addDuration(now, due) : null,
+    // Held before the end of 9999 (PostgreSQL cannot read `+010000-…`), and a day before the time the
+    // due-sort gives tickets without one.
+    dueAt: due ? new Date(Math.min(addDuration(now, due).getTime(), LAST_ISO_INSTANT - 86_400_000)) : null,
     title: def?.title ? renderTemplate(def.title, context) : defaultTitle(effect.kind, stepName),
     codes: codesOf(effect.issues),
     instructions,
@@ -913,3 +915,15 @@ function defaultInstructions(kind: string, stepName: string, error?: string): st
   if (kind === 'manual') return [`Carry out "${stepName}", then complete the ticket.`];
   return [`Correct the fields listed above, then press Save and retry.`];
 }
+
+/**
+ * When a timer's job may start, as pg-boss reads it (ISO text ending in Z, cast to timestamptz). A due
+ * time before year 1 is past anyway: the epoch says "now" as well and PostgreSQL can read it; one after
+ * year 9999 (`+010000-…`, which it cannot) is held at the end of 9999, the job then as good as never due.
+ */
+export function jobStartAfter(dueAt: string): string {
+  return new Date(Math.min(Math.max(Date.parse(dueAt), 0), LAST_ISO_INSTANT)).toISOString();
+}
+
+const LAST_ISO_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+

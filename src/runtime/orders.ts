@@ -3,6 +3,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
 import type { OrderRow, OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow } from '../db/tables/processes.table.ts';
+import { timestampText } from '../db/timestamp.ts';
 import { bodyHash } from '../orders/canonical.ts';
 import { formatMinorUnits, toMinorUnits } from '../orders/money.ts';
 import type { Order } from '../orders/schema.ts';
@@ -120,16 +121,6 @@ export function searchColumnsJson(order: Order) {
   return { ...columns, placed_at: columns.placed_at ? timestampText(columns.placed_at) : null };
 }
 
-/**
- * An instant as `timestamptz` input. ISO text, except before year 1: PostgreSQL has no year 0 and reads
- * `0000-…` as out of range, so those are written its way, `0001-… BC` (an RFC 3339 `placedAt` may say
- * 0000-01-01, or reach year 0 through its offset).
- */
-export function timestampText(at: Date): string {
-  const iso = at.toISOString();
-  const year = at.getUTCFullYear();
-  return year >= 1 ? iso : `${String(1 - year).padStart(4, '0')}${iso.slice(iso.indexOf('-', 1))} BC`;
-}
 
 /**
  * Idempotent intake: (channel, externalId) identifies an order. The first POST creates it; the same body

@@ -116,6 +116,30 @@ describe('running instances durably', () => {
     expect(done.history.some((h: { elementId: string; event: string }) => h.elementId === 'end' && h.event === 'entered')).toBe(true);
   });
 
+  it('fires a timer due before year 1 at once and keeps one due after year 9999 waiting (both outside what a job row can say)', async () => {
+    const xml = (await fixture('timer.bpmn'))
+      .replaceAll('id="timer"', 'id="timer-date"')
+      .replace('<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1S</bpmn:timeDuration>', '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">=due</bpmn:timeDate>');
+    expect((await deploy(t, xml)).status).toBe(201);
+    const past = await startProcess(t, 'timer-date', { due: '0000-01-01T00:00:00Z' });
+    const future = await startProcess(t, 'timer-date', { due: '9999-12-31T23:59:59-01:00' });
+    expect([past.status, future.status]).toEqual([201, 201]);
+    await eventually(() => instance(t, past.body.id), (i) => i.state === 'completed');
+    expect(await instance(t, future.body.id)).toMatchObject({ state: 'active', waitingAt: ['pause'] });
+  });
+
+  it('opens a ticket due in ten thousand years as due at the end of 9999 and lists it', async () => {
+    const xml = (await fixture('approval.bpmn')).replaceAll('id="approval"', 'id="approval-far"').replace('due="PT2H"', 'due="P10000Y"');
+    expect((await deploy(t, xml)).status).toBe(201);
+    const started = await startProcess(t, 'approval-far', { amount: 1, customer: 'Far AS' });
+    expect(started.status).toBe(201);
+    const ticket = await t.database.db.selectFrom('tickets').select(['id', 'due_at']).where('instance_id', '=', started.body.id).executeTakeFirstOrThrow();
+    expect(ticket.due_at!.toISOString()).toBe('9999-12-30T23:59:59.999Z');
+    const page = await t.http.get('/api/v1/tickets?sort=due&limit=200').set('authorization', `Bearer ${t.token}`);
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((i: { id: string }) => i.id)).toContain(ticket.id);
+  });
+
   it('retries a failing service task with its backoff, then raises a technical ticket; a retry after the fix completes it', async () => {
     failJob = true;
     const started = await startProcess(t, 'service');
