@@ -6,20 +6,64 @@ import type { Database } from './database.ts';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
 const PREPARE = /^\/\* prepare:([a-z0-9_]+) \*\//;
+/** Marks a statement that may be its transaction's only one: see `ALONE_MARK`. */
+const ALONE = /^\/\* alone \*\/ /;
 
 /**
- * A pg client that prepares the statements marked `/* prepare:name *\/` once per connection and runs
- * them by name afterwards: PostgreSQL parses and plans them once, not on every call. Only for statements
- * whose text never changes (a fixed text with one JSON parameter, as the step session's writes are).
+ * Put first in a statement's text (before any `prepare:` mark) when nothing follows it in its transaction
+ * but the commit: if the transaction has not begun yet, the statement runs as the whole transaction
+ * (autocommitted, atomic as any single statement), and `begin` and `commit` are not sent at all. Two
+ * round trips less for a transaction of one statement (intake's). After it, the transaction accepts
+ * only `commit` or `rollback`, which have nothing left to do; any other statement fails.
+ */
+export const ALONE_MARK = '/* alone */ ';
+
+const FAKE = (command: string) => Promise.resolve({ command, rowCount: null, oid: 0, fields: [], rows: [] });
+
+/**
+ * A pg client that
+ * - prepares the statements marked `/* prepare:name *\/` once per connection and runs them by name
+ *   afterwards: PostgreSQL parses and plans them once, not on every call. Only for statements whose text
+ *   never changes (a fixed text with one JSON parameter, as the step session's writes are);
+ * - begins a transaction lazily: Kysely's `begin` is held back until the transaction's first statement
+ *   and sent just before it, so a transaction that sends nothing costs no round trip, and one whose only
+ *   statement is marked `ALONE_MARK` runs it on its own.
  */
 class PreparingClient extends pg.Client {
+  /** `held`: Kysely said `begin` and nothing was sent yet; `ended`: a statement marked alone ran as the whole transaction. */
+  private pending: 'none' | 'held' | 'ended' = 'none';
+
   override query(...args: unknown[]): any {
     const [text, values] = args;
     if (typeof text === 'string' && (args.length === 1 || (args.length === 2 && Array.isArray(values)))) {
-      const m = PREPARE.exec(text);
-      if (m) return (super.query as (config: pg.QueryConfig) => Promise<pg.QueryResult>)({ name: m[1]!, text, values: values as unknown[] | undefined });
+      const params = values as unknown[] | undefined;
+      if (this.pending === 'none') {
+        if (text === 'begin' && !params?.length) {
+          this.pending = 'held';
+          return FAKE('BEGIN');
+        }
+        return this.send(text, params);
+      }
+      if (text === 'commit' || text === 'rollback') {
+        this.pending = 'none';
+        return FAKE(text.toUpperCase());
+      }
+      if (this.pending === 'ended') return Promise.reject(new Error('This transaction ended with a statement marked alone; only commit or rollback may follow it.'));
+      if (ALONE.test(text)) {
+        this.pending = 'ended';
+        return this.send(text, params);
+      }
+      this.pending = 'none';
+      // The statement only once `begin` succeeded: never autocommitted by mistake.
+      return (super.query as (t: string) => Promise<pg.QueryResult>)('begin').then(() => this.send(text, params));
     }
     return (super.query as (...a: unknown[]) => unknown)(...args);
+  }
+
+  private send(text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
+    const m = PREPARE.exec(text.replace(ALONE, ''));
+    const query = super.query as (config: pg.QueryConfig) => Promise<pg.QueryResult>;
+    return query.call(this, m ? { name: m[1]!, text, values } : { text, values });
   }
 }
 

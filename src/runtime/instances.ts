@@ -4,6 +4,7 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { step, waitingAt, messageSubscriptions, type CompiledProcess, type EngineEvent, type Effect, type InstanceState, type StepResult } from '../engine/index.ts';
 import { addDuration, parseDuration } from '../engine/runtime/iso.ts';
+import { ALONE_MARK } from '../db/connection.ts';
 import type { Database, Db, Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow, ProcessInstanceRow } from '../db/tables/processes.table.ts';
@@ -234,9 +235,11 @@ export class StepSession {
   /**
    * Write what the session collected. Call before the transaction commits. One statement (`writeRows`)
    * for everything but order data changes (rare, one each) and pg-boss's jobs: one round trip instead
-   * of up to eight.
+   * of up to eight. `endsTransaction`: the caller commits right after and sends nothing more in the
+   * transaction, so when that statement is the transaction's first it runs as the whole of it
+   * (`ALONE_MARK`: no `begin`, no `commit` sent).
    */
-  async flush(): Promise<void> {
+  async flush(options: { endsTransaction?: boolean } = {}): Promise<void> {
     const trx = this.trx;
     const instances = this.takeUnwritten();
     const newOrders = this.takeNewOrders();
@@ -268,7 +271,7 @@ export class StepSession {
       orderEvents: this.orderEvents.splice(0),
       ticketEvents: this.ticketEvents.splice(0),
       jobEffects: this.jobEffects.splice(0),
-    });
+    }, { alone: options.endsTransaction === true && this.jobs.length === 0 });
     if (this.jobs.length > 0) await this.ctx.boss.insert(this.jobs.splice(0), { db: bossDb(trx) });
   }
 
@@ -327,13 +330,13 @@ export class StepSession {
     orderEvents: unknown[];
     ticketEvents: unknown[];
     jobEffects: unknown[];
-  }): Promise<void> {
+  }, options: { alone?: boolean } = {}): Promise<void> {
     if (!Object.values(parts).some((rows) => rows.length > 0)) return;
     const tickets = parts.tickets.map((t) => ({ ...t.values, actor: t.actor, opened: t.opened }));
     // `id = any(ids)` besides each update's join: the planner guesses 100 rows for jsonb_to_recordset, and
     // a plan cached while a table was small would hash-join a sequential scan of it on every call; with
     // the array the rows are looked up by key.
-    const { rows: stored } = await sql<{ id: string; revision: number; created_at: Date; updated_at: Date }>`/* prepare:ordo_flush */
+    const { rows: stored } = await sql<{ id: string; revision: number; created_at: Date; updated_at: Date }>`${options.alone ? FLUSH_ALONE : FLUSH}
       with
       new_orders as (
         insert into orders (id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
@@ -915,6 +918,10 @@ function defaultInstructions(kind: string, stepName: string, error?: string): st
   if (kind === 'manual') return [`Carry out "${stepName}", then complete the ticket.`];
   return [`Correct the fields listed above, then press Save and retry.`];
 }
+
+/** The flush statement's two names: one PostgreSQL prepared statement each. */
+const FLUSH = sql.raw('/* prepare:ordo_flush */');
+const FLUSH_ALONE = sql.raw(`${ALONE_MARK}/* prepare:ordo_flush_alone */`);
 
 /**
  * When a timer's job may start, as pg-boss reads it (ISO text ending in Z, cast to timestamptz). A due

@@ -88,7 +88,7 @@ export async function startLifecyclesWithNewOrders(
   const session = new StepSession(ctx, trx, { jobSavepoints: false });
   session.adoptUnwrittenOrders(orders);
   await startOrderLifecycles(session, orders.map((o) => o.id), settings, { fresh: true, definition });
-  await session.flush();
+  await session.flush({ endsTransaction: true });
   return orders.map((o) => {
     const stored = session.writtenOrder(o.id);
     if (!stored) throw new Error(`order ${o.external_id} from ${o.channel} was not written`);

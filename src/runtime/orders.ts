@@ -49,7 +49,8 @@ export interface IntakeHooks {
    * deployed): gets them unwritten, with ids made here, and writes each once together with whatever its
    * lifecycle start did, with the status that start left it in (one row version and one set of index
    * entries, not an insert and then an update). Returns each order as stored, in the same order. Throws on
-   * any failure; the caller receives the orders again one by one through `afterCreate`.
+   * any failure; the caller receives the orders again one by one through `afterCreate`. The caller sends
+   * nothing more in the transaction, so the hook's last statement may end it (`ALONE_MARK`).
    */
   receiveNew?: (trx: Tx, orders: readonly IntakeOrderValues[], definition: ProcessDefinitionRow) => Promise<StoredIntakeOrder[]>;
 }
@@ -146,17 +147,17 @@ export interface IntakeItem {
 export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks: IntakeHooks = {}, options: { retriedAlone?: boolean } = {}): Promise<IntakeResult[]> {
   const hashes = items.map((i) => bodyHash(i.order));
   const key = (channel: string, externalId: string) => `${channel}\u0000${externalId}`;
+  // The first of each key is inserted; a later one in the same batch is answered like a resend.
+  const firsts = new Map<string, number>();
+  items.forEach((i, n) => {
+    const k = key(i.order.channel, i.order.externalId);
+    if (!firsts.has(k)) firsts.set(k, n);
+  });
+  if (hooks.receiveNew && hooks.definitionKey && options.retriedAlone && firsts.size === items.length) {
+    const received = await receiveAllNew(db, items, hashes, hooks.receiveNew, hooks.definitionKey);
+    if (received) return received;
+  }
   return db.transaction().execute(async (trx) => {
-    // The first of each key is inserted; a later one in the same batch is answered like a resend.
-    const firsts = new Map<string, number>();
-    items.forEach((i, n) => {
-      const k = key(i.order.channel, i.order.externalId);
-      if (!firsts.has(k)) firsts.set(k, n);
-    });
-    if (hooks.receiveNew && hooks.definitionKey && options.retriedAlone && firsts.size === items.length) {
-      const received = await receiveAllNew(trx, items, hashes, hooks.receiveNew, hooks.definitionKey);
-      if (received) return received;
-    }
     const rows = [...firsts.values()].map((n) => {
       const { id: _id, ...values } = intakeValues('', items[n]!, hashes[n]!);
       return { n, ...values };
@@ -228,12 +229,16 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
  * received again one by one.
  */
 async function receiveAllNew(
-  trx: Tx,
+  db: Db,
   items: readonly IntakeItem[],
   hashes: readonly string[],
   receiveNew: NonNullable<IntakeHooks['receiveNew']>,
   definitionKey: string,
 ): Promise<IntakeResult[] | null> {
+  // Asked before the transaction, not in it: a key another transaction inserts meanwhile fails this one
+  // on the unique index (received again one by one) as it would have anyway, and the transaction itself
+  // may then be nothing but the hook's one statement (no begin, no commit: two round trips less).
+  // A lifecycle deployed meanwhile starts with the next batch, as if this one had come a moment earlier.
   // Planned on every call, not prepared: a plan made while orders was nearly empty scans the table for
   // each key (2 ms a batch at 10,000 orders, measured); planned now it looks each key up by the unique index.
   const { rows } = await sql<{ existing: boolean; definition: (Omit<ProcessDefinitionRow, 'created_at'> & { created_at: string }) | null }>`
@@ -241,12 +246,12 @@ async function receiveAllNew(
         select 1 from unnest(${items.map((i) => i.order.channel)}::text[], ${items.map((i) => i.order.externalId)}::text[]) as k(channel, external_id)
         cross join lateral (select 1 from orders o where o.channel = k.channel and o.external_id = k.external_id limit 1) found
       ) as existing,
-      (select row_to_json(d) from (select * from process_definitions where key = ${definitionKey}::text and executable order by version desc limit 1) d) as definition`.execute(trx);
+      (select row_to_json(d) from (select * from process_definitions where key = ${definitionKey}::text and executable order by version desc limit 1) d) as definition`.execute(db);
   const probe = rows[0];
   if (!probe || probe.existing || !probe.definition) return null;
   const definition = { ...probe.definition, created_at: new Date(probe.definition.created_at) };
   const values = items.map((item, n) => intakeValues(randomUUID(), item, hashes[n]!));
-  const stored = await receiveNew(trx, values, definition);
+  const stored = await db.transaction().execute((trx) => receiveNew(trx, values, definition));
   return stored.map((s) => ({
     outcome: 'created',
     order: toOrderRecord({ ...s, tags: [], placed_at: s.placed_at === null ? null : new Date(s.placed_at) }),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QUEUES } from '../../src/runtime/boss.ts';
 import { DEFAULT_JOB_HANDLERS, inStepTransaction, type JobHandler } from '../../src/runtime/jobs/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
@@ -58,6 +59,28 @@ describe('a new order at intake', () => {
     // The running tallies counted each order once, in its final status.
     const { rows } = await sql<{ status: string; n: string }>`select status, sum(delta)::text as n from order_status_tally group by status having sum(delta) <> 0 order by status`.execute(t.database.db);
     expect(Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))).toEqual({ on_hold: 1, released: 8 });
+  });
+
+  it('takes two statements and no begin or commit: the probe, then the write as the whole transaction', async () => {
+    t = await createTestApp({ deployDefaults: true });
+    await t.runtime.receive(validOrder({ externalId: nextId('warm') }), 'channel:test');
+    const sent: string[] = [];
+    const send = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0];
+      sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+      return (send as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof pg.Client.prototype.query);
+    try {
+      const results = await Promise.all(Array.from({ length: 6 }, () => t!.runtime.receive(validOrder({ externalId: nextId('trips') }), 'channel:test')));
+      expect(results.every((r) => r.outcome === 'created')).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    const intake = sent.filter((text) => !/pgboss/i.test(text));
+    expect(intake.filter((text) => text === 'begin' || text === 'commit')).toEqual([]);
+    expect(intake.filter((text) => text.startsWith('/* alone */ /* prepare:ordo_flush_alone */')).length).toBeGreaterThan(0);
+    expect(intake.length).toBe(2 * intake.filter((text) => text.startsWith('/* alone */')).length);
   });
 
   it('is stored with the change a script of its first step made, and the search columns follow it', async () => {
