@@ -9,6 +9,7 @@ import * as m0007 from './0007_create_process_migrations.ts';
 import * as m0008 from './0008_add_console_indexes.ts';
 import * as m0009 from './0009_trim_write_path.ts';
 import * as m0010 from './0010_history_steps.ts';
+import * as m0011 from './0011_intake_definition_guard.ts';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_add_console_indexes': m0008,
   '0009_trim_write_path': m0009,
   '0010_history_steps': m0010,
+  '0011_intake_definition_guard': m0011,
 };

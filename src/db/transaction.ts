@@ -3,6 +3,14 @@ import type { Db, Tx } from './database.ts';
 /** SQLSTATEs of a transaction PostgreSQL aborted to let another go on: deadlock, serialization failure. */
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 
+/**
+ * Whether PostgreSQL refused a write because the process version it was made with is no longer the
+ * latest executable one (SQLSTATE OR001, raised by `ordo_expect_latest_definition`, migration 0011).
+ */
+export function isStaleDefinition(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { code?: unknown }).code === 'OR001';
+}
+
 /** Attempts in all before the error reaches the caller. */
 export const TRANSACTION_ATTEMPTS = 3;
 

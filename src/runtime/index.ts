@@ -87,7 +87,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     jobHandlers,
     intakeHooks: {
       ...(startAtIntake
-        ? { definitionKey: ORDER_LIFECYCLE_KEY, receiveNew: (trx, orders, definition) => startLifecyclesWithNewOrders(ctx, trx, orders, settings, definition) }
+        ? {
+            definitionKey: ORDER_LIFECYCLE_KEY,
+            receiveNew: (trx, orders, definition) => startLifecyclesWithNewOrders(ctx, trx, orders, settings, definition),
+            knownDefinition: { current: null },
+          }
         : {}),
       afterCreate: async (trx, orders, { retriedAlone, definition }) => {
         if (!startAtIntake) {

@@ -170,7 +170,14 @@ export class StepSession {
      * `jobSavepoints: false` runs in-transaction jobs without a savepoint each: a throwing handler then
      * fails the whole session, and the caller retries it with savepoints (intake does).
      */
-    private readonly options: { jobSavepoints?: boolean } = {},
+    private readonly options: {
+      jobSavepoints?: boolean;
+      /**
+       * The session's writes fail (`isStaleDefinition`) unless this is still the latest
+       * executable version of its process: intake starts lifecycles with the version it saw last.
+       */
+      expectLatest?: { key: string; id: string };
+    } = {},
   ) {
     this.now = ctx.clock();
   }
@@ -406,7 +413,7 @@ export class StepSession {
         select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(parts.jobEffects)}::jsonb)
           as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
       )
-      select * from new_orders`.execute(this.trx);
+      select * from new_orders where (select ordo_expect_latest_definition(${this.options.expectLatest?.key ?? null}::text, ${this.options.expectLatest?.id ?? null}::uuid))`.execute(this.trx);
     if (stored.length === 0) return;
     const written = new Map(parts.newOrders.map((o) => [o.id, o]));
     for (const row of stored) this.writtenOrders.set(row.id, { ...written.get(row.id)!, ...row });

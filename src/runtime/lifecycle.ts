@@ -76,7 +76,8 @@ export async function startLifecyclesAtIntake(
  * Start the lifecycles of orders received in this transaction whose rows are not written yet (the intake
  * batcher's way, `IntakeHooks.receiveNew`): the session writes each order once, with the status its first
  * step leaves it in, in the statement that writes the instances. The fast way only, no savepoints: the
- * caller receives the orders again one by one the usual way if this throws.
+ * caller receives the orders again one by one the usual way if this throws. That statement fails
+ * (`isStaleDefinition`) when `definition` is no longer the lifecycle's latest executable version.
  */
 export async function startLifecyclesWithNewOrders(
   ctx: RuntimeContext,
@@ -85,7 +86,7 @@ export async function startLifecyclesWithNewOrders(
   settings: LifecycleSettings,
   definition: ProcessDefinitionRow,
 ): Promise<StoredIntakeOrder[]> {
-  const session = new StepSession(ctx, trx, { jobSavepoints: false });
+  const session = new StepSession(ctx, trx, { jobSavepoints: false, expectLatest: { key: definition.key, id: definition.id } });
   session.adoptUnwrittenOrders(orders);
   await startOrderLifecycles(session, orders.map((o) => o.id), settings, { fresh: true, definition });
   await session.flush({ endsTransaction: true });

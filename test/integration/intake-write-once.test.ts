@@ -61,7 +61,7 @@ describe('a new order at intake', () => {
     expect(Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))).toEqual({ on_hold: 1, released: 8 });
   });
 
-  it('takes two statements and no begin or commit: the probe, then the write as the whole transaction', async () => {
+  it('once the lifecycle version is known, takes one statement a batch, its whole transaction: no probe, no begin, no commit', async () => {
     t = await createTestApp({ deployDefaults: true });
     await t.runtime.receive(validOrder({ externalId: nextId('warm') }), 'channel:test');
     const sent: string[] = [];
@@ -80,7 +80,22 @@ describe('a new order at intake', () => {
     const intake = sent.filter((text) => !/pgboss/i.test(text));
     expect(intake.filter((text) => text === 'begin' || text === 'commit')).toEqual([]);
     expect(intake.filter((text) => text.startsWith('/* alone */ /* prepare:ordo_flush_alone */')).length).toBeGreaterThan(0);
-    expect(intake.length).toBe(2 * intake.filter((text) => text.startsWith('/* alone */')).length);
+    expect(intake.length).toBe(intake.filter((text) => text.startsWith('/* alone */')).length);
+  });
+
+  it('answers a resend with the stored order while the version is known, in a batch with new orders too', async () => {
+    t = await createTestApp({ deployDefaults: true });
+    const first = validOrder({ externalId: nextId('resend') });
+    const created = await t.runtime.receive(structuredClone(first), 'channel:test');
+    expect(created.outcome).toBe('created');
+    const others = Array.from({ length: 3 }, () => validOrder({ externalId: nextId('fresh') }));
+    const before = t.runtime.intakeStats();
+    const results = await Promise.all([first, ...others].map((o) => t!.runtime.receive(structuredClone(o), 'channel:test')));
+    expect(results.map((r) => r.outcome)).toEqual(['existing', 'created', 'created', 'created']);
+    expect(results[0]!.order).toEqual(created.order);
+    expect(t.runtime.intakeStats().failed).toBe(before.failed);
+    const ids = results.map((r) => r.order.id);
+    expect(await t.database.db.selectFrom('process_instances').select('order_id').where('order_id', 'in', ids).execute()).toHaveLength(4);
   });
 
   it('is stored with the change a script of its first step made, and the search columns follow it', async () => {
