@@ -180,7 +180,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
         startedAt.set(order.externalId, Date.now());
         const result = await runtime.receive(order, 'bench');
         if (result.outcome !== 'created') throw new Error(`intake answered ${result.outcome} for ${order.externalId}`);
-        runtime.nudge();
+        if (result.order.status === 'received') runtime.nudge(); // as POST /orders does
       }
     }),
   ).then(() => (intakeDone = Date.now()));

@@ -98,6 +98,19 @@ describe('a new order at intake', () => {
     expect(await t.database.db.selectFrom('process_instances').select('order_id').where('order_id', 'in', ids).execute()).toHaveLength(4);
   });
 
+  it('has POST /orders wake the start queue only for an order still waiting for its start job', async () => {
+    for (const [lifecycleStart, nudged] of [['intake', 0], ['worker', 1]] as const) {
+      t = await createTestApp({ deployDefaults: true, config: { lifecycleStart } });
+      const nudge = vi.spyOn(t.runtime, 'nudge');
+      const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(validOrder({ externalId: nextId(lifecycleStart) }));
+      expect(res.status, lifecycleStart).toBe(201);
+      expect(res.body.status, lifecycleStart).toBe(lifecycleStart === 'intake' ? 'released' : 'received');
+      expect(nudge, lifecycleStart).toHaveBeenCalledTimes(nudged);
+      await t.close();
+      t = null;
+    }
+  });
+
   it('is stored with the change a script of its first step made, and the search columns follow it', async () => {
     t = await createTestApp({ deployDefaults: false });
     const lifecycle = `<?xml version="1.0" encoding="UTF-8"?>

@@ -30,7 +30,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     async (request, reply) => {
       const order = request.body;
       const result = await deps.runtime.receive(order, `user:${request.principal!.email}`);
-      if (result.outcome === 'created') deps.runtime.nudge();
+      // Only an order still `received` waits for a start job (lifecycles started at the worker, or an
+      // intake start that failed); one started at intake queued nothing, and a fetch would find nothing.
+      if (result.outcome === 'created' && result.order.status === 'received') deps.runtime.nudge();
       metrics.ordersReceived.inc({ channel: order.channel, outcome: result.outcome });
       if (result.outcome === 'conflict') {
         throw new HttpProblem('CONFLICT', `Order ${order.externalId} from channel ${order.channel} exists already with different content; send a PATCH to change it.`, {
