@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
 import type { Role } from '../db/tables/users.table.ts';
-import { isRole } from './identity.ts';
+import { accessChanged, isRole } from './identity.ts';
 import { destroyUserSessions } from './sessions.ts';
 
 /**
@@ -103,7 +103,7 @@ async function otherActiveAdmins(trx: Tx, userId: string): Promise<number> {
 
 export async function setUserRole(db: Db, id: string, role: string): Promise<{ email: string; from: Role; to: Role }> {
   if (!isRole(role)) throw new UserAdminError('ROLE_INVALID', 'Role must be operator, analyst or admin.');
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     const user = await lockedUser(trx, id);
     if (user.role === 'admin' && role !== 'admin' && !user.disabled_at && (await otherActiveAdmins(trx, id)) === 0) {
       throw new UserAdminError('LAST_ADMIN', `${user.email} is the only active administrator; make someone else an administrator first.`);
@@ -111,6 +111,8 @@ export async function setUserRole(db: Db, id: string, role: string): Promise<{ e
     await trx.updateTable('users').set({ role }).where('id', '=', id).execute();
     return { email: user.email, from: user.role, to: role };
   });
+  accessChanged();
+  return result;
 }
 
 /**
@@ -118,7 +120,7 @@ export async function setUserRole(db: Db, id: string, role: string): Promise<{ e
  * because token lookups skip disabled users, and come back if the user is enabled again.
  */
 export async function setUserDisabled(db: Db, id: string, disabled: boolean, actingUserId: string): Promise<{ email: string; changed: boolean }> {
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     const user = await lockedUser(trx, id);
     if (disabled && id === actingUserId) throw new UserAdminError('SELF', 'You cannot disable your own account.');
     if (disabled && user.role === 'admin' && !user.disabled_at && (await otherActiveAdmins(trx, id)) === 0) {
@@ -129,6 +131,8 @@ export async function setUserDisabled(db: Db, id: string, disabled: boolean, act
     if (disabled) await destroyUserSessions(trx, id);
     return { email: user.email, changed: true };
   });
+  accessChanged();
+  return result;
 }
 
 export async function listTokens(db: DbOrTx, userId: string): Promise<TokenSummary[]> {
@@ -153,5 +157,6 @@ export async function revokeUserToken(db: DbOrTx, userId: string, tokenId: strin
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
+  accessChanged();
   return r.numUpdatedRows > 0n;
 }

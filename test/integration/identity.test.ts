@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapIdentity, revokeToken, verifyLogin } from '../../src/runtime/identity.ts';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bootstrapIdentity, revokeToken, TOKEN_CACHE_MS, verifyLogin } from '../../src/runtime/identity.ts';
+import { revokeUserToken, setUserDisabled, setUserRole } from '../../src/runtime/users.ts';
 import { hashToken } from '../../src/runtime/passwords.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { validOrder } from '../fixtures/orders.ts';
@@ -43,6 +45,61 @@ describe('API authentication', () => {
       const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${token}`).send(validOrder({ externalId: `ROLE-${role}` }));
       expect(res.status).toBe(201);
     }
+  });
+});
+
+describe('API token lookups remembered for a moment', () => {
+  const get = (token: string) => t.http.get('/api/v1/orders?limit=1').set('authorization', `Bearer ${token}`);
+  const tokenId = async (token: string) => (await t.database.db.selectFrom('api_tokens').select(['id', 'user_id']).where('token_hash', '=', hashToken(token)).executeTakeFirstOrThrow());
+
+  it('asks the database once for a burst of requests with one token', async () => {
+    const token = await t.tokenFor('operator');
+    const sent: string[] = [];
+    const send = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0];
+      sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+      return (send as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof pg.Client.prototype.query);
+    try {
+      const answers = await Promise.all(Array.from({ length: 10 }, () => get(token)));
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+      for (let i = 0; i < 10; i++) expect((await get(token)).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    // The ten at once may each miss before the first answer; the ten after them all hit.
+    expect(sent.filter((text) => text.includes('prepare:ordo_api_token')).length).toBeLessThanOrEqual(10);
+    expect(sent.filter((text) => text.includes('prepare:ordo_api_token')).length).toBeGreaterThan(0);
+  });
+
+  it('forgets at once a token revoked, a user disabled or given another role in this process', async () => {
+    const revoked = await t.tokenFor('operator');
+    expect((await get(revoked)).status).toBe(200);
+    const r = await tokenId(revoked);
+    expect(await revokeUserToken(t.database.db, r.user_id, r.id)).toBe(true);
+    expect((await get(revoked)).status).toBe(401);
+
+    const admin = await t.database.db.selectFrom('users').select('id').where('role', '=', 'admin').executeTakeFirstOrThrow();
+    const disabled = await t.tokenFor('operator');
+    expect((await get(disabled)).status).toBe(200);
+    await setUserDisabled(t.database.db, (await tokenId(disabled)).user_id, true, admin.id);
+    expect((await get(disabled)).status).toBe(401);
+
+    const demoted = await t.tokenFor('analyst');
+    const start = () => t.http.post('/api/v1/processes/nope/instances').set('authorization', `Bearer ${demoted}`).send({});
+    expect((await start()).status).toBe(404);
+    await setUserRole(t.database.db, (await tokenId(demoted)).user_id, 'operator');
+    expect((await start()).status).toBe(403);
+  });
+
+  it('forgets a token revoked by another process within TOKEN_CACHE_MS', async () => {
+    const token = await t.tokenFor('operator');
+    expect((await get(token)).status).toBe(200);
+    // What `npm run user` or another web process does: the row changed, nothing said to this process.
+    await t.database.db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('token_hash', '=', hashToken(token)).execute();
+    await new Promise((resolve) => setTimeout(resolve, TOKEN_CACHE_MS + 50));
+    expect((await get(token)).status).toBe(401);
   });
 });
 
