@@ -5,9 +5,10 @@ import type { Database } from './database.ts';
 // Timestamps and bigint as the application expects them: int8 stays a string (exact), never a float.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
-const PREPARE = /^\/\* prepare:([a-z0-9_]+) \*\//;
 /** Marks a statement that may be its transaction's only one: see `ALONE_MARK`. */
 const ALONE = /^\/\* alone \*\/ /;
+/** A statement to prepare, its name: the mark comes first, or right after `ALONE_MARK`. */
+const PREPARE = /^(?:\/\* alone \*\/ )?\/\* prepare:([a-z0-9_]+) \*\//;
 
 /**
  * Put first in a statement's text (before any `prepare:` mark) when nothing follows it in its transaction
@@ -61,7 +62,7 @@ class PreparingClient extends pg.Client {
   }
 
   private send(text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    const m = PREPARE.exec(text.replace(ALONE, ''));
+    const m = PREPARE.exec(text);
     const query = super.query as (config: pg.QueryConfig) => Promise<pg.QueryResult>;
     return query.call(this, m ? { name: m[1]!, text, values } : { text, values });
   }

@@ -91,7 +91,7 @@ function intakeValues(id: string, item: IntakeItem, hash: string): IntakeOrderVa
   return { id, channel: order.channel, external_id: order.externalId, data: order, body_hash: hash, actor, ...searchColumnsJson(order) };
 }
 
-export function toOrderRecord(row: OrderRow): OrderRecord {
+export function toOrderRecord(row: Omit<OrderRow, 'placed_at'>): OrderRecord {
   return {
     id: row.id,
     channel: row.channel,
@@ -129,7 +129,6 @@ export function searchColumnsJson(order: Order) {
   return { ...columns, placed_at: columns.placed_at ? timestampText(columns.placed_at) : null };
 }
 
-
 /**
  * Idempotent intake: (channel, externalId) identifies an order. The first POST creates it; the same body
  * again answers with the stored order; another body under the same key is a conflict. Concurrent
@@ -161,7 +160,7 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     if (!firsts.has(k)) firsts.set(k, n);
   });
   if (hooks.receiveNew && hooks.definitionKey && options.retriedAlone && firsts.size === items.length) {
-    const received = await receiveAllNew(db, items, hashes, { ...hooks, receiveNew: hooks.receiveNew, definitionKey: hooks.definitionKey });
+    const received = await receiveAllNew(db, items, hashes, hooks.receiveNew, hooks.definitionKey, hooks.knownDefinition);
     if (received) return received;
   }
   return db.transaction().execute(async (trx) => {
@@ -172,7 +171,7 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     // One statement, in the batch's order (ids and created_at follow it): the orders, and for each one
     // actually inserted its "received" event. A key that exists already is skipped (ON CONFLICT waits for
     // a concurrent insert of the same key to commit or roll back first).
-    const { rows: inserted } = await sql<OrderRow & { intake_definition: (Omit<ProcessDefinitionRow, 'created_at'> & { created_at: string }) | null }>`/* prepare:ordo_intake_orders */
+    const { rows: inserted } = await sql<OrderRow & { intake_definition: DefinitionJson | null }>`/* prepare:ordo_intake_orders */
       with v as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
           n int, channel text, external_id text, data jsonb, body_hash text, actor text, customer_name text,
@@ -197,8 +196,7 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     const results = new Array<IntakeResult>(items.length);
     if (created.size > 0) {
       const news = [...created.values()];
-      const found = inserted.find((r) => r.intake_definition)?.intake_definition ?? null;
-      const definition = found && { ...found, created_at: new Date(found.created_at) };
+      const definition = definitionFromJson(inserted.find((r) => r.intake_definition)?.intake_definition ?? null);
       const changed = await hooks.afterCreate?.(trx, news, { retriedAlone: options.retriedAlone ?? false, definition });
       if (changed) news.forEach((o, i) => created.set(key(o.channel, o.externalId), changed[i] ?? o));
     }
@@ -244,12 +242,13 @@ async function receiveAllNew(
   db: Db,
   items: readonly IntakeItem[],
   hashes: readonly string[],
-  hooks: IntakeHooks & Required<Pick<IntakeHooks, 'receiveNew' | 'definitionKey'>>,
+  receiveNew: NonNullable<IntakeHooks['receiveNew']>,
+  definitionKey: string,
+  known: IntakeHooks['knownDefinition'],
 ): Promise<IntakeResult[] | null> {
-  const known = hooks.knownDefinition;
   if (known?.current) {
     try {
-      return await writeAllNew(db, items, hashes, hooks.receiveNew, known.current);
+      return await writeAllNew(db, items, hashes, receiveNew, known.current);
     } catch (err) {
       if (isStaleDefinition(err)) known.current = null;
       // Anything else (a resend, most likely) is found out by asking.
@@ -260,16 +259,24 @@ async function receiveAllNew(
   // nothing but the hook's one statement. Planned on every call, not prepared: a plan made while orders
   // was nearly empty scans the table for each key (2 ms a batch at 10,000 orders, measured); planned
   // now it looks each key up by the unique index.
-  const { rows } = await sql<{ existing: boolean; definition: (Omit<ProcessDefinitionRow, 'created_at'> & { created_at: string }) | null }>`
+  const { rows } = await sql<{ existing: boolean; definition: DefinitionJson | null }>`
     select exists (
         select 1 from unnest(${items.map((i) => i.order.channel)}::text[], ${items.map((i) => i.order.externalId)}::text[]) as k(channel, external_id)
         cross join lateral (select 1 from orders o where o.channel = k.channel and o.external_id = k.external_id limit 1) found
       ) as existing,
-      (select row_to_json(d) from (select * from process_definitions where key = ${hooks.definitionKey}::text and executable order by version desc limit 1) d) as definition`.execute(db);
+      (select row_to_json(d) from (select * from process_definitions where key = ${definitionKey}::text and executable order by version desc limit 1) d) as definition`.execute(db);
   const probe = rows[0];
-  if (known) known.current = probe?.definition ? { ...probe.definition, created_at: new Date(probe.definition.created_at) } : null;
-  if (!probe || probe.existing || !probe.definition) return null;
-  return writeAllNew(db, items, hashes, hooks.receiveNew, { ...probe.definition, created_at: new Date(probe.definition.created_at) });
+  const definition = definitionFromJson(probe?.definition ?? null);
+  if (known) known.current = definition;
+  if (!probe || probe.existing || !definition) return null;
+  return writeAllNew(db, items, hashes, receiveNew, definition);
+}
+
+/** A process definition row as `row_to_json` gives it (created_at as text). */
+type DefinitionJson = Omit<ProcessDefinitionRow, 'created_at'> & { created_at: string };
+
+function definitionFromJson(row: DefinitionJson | null): ProcessDefinitionRow | null {
+  return row && { ...row, created_at: new Date(row.created_at) };
 }
 
 async function writeAllNew(
@@ -283,7 +290,7 @@ async function writeAllNew(
   const stored = await db.transaction().execute((trx) => receiveNew(trx, values, definition));
   return stored.map((s) => ({
     outcome: 'created',
-    order: toOrderRecord({ ...s, tags: [], placed_at: s.placed_at === null ? null : new Date(s.placed_at) }),
+    order: toOrderRecord({ ...s, tags: [] }),
   }));
 }
 

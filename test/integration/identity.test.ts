@@ -1,9 +1,9 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapIdentity, revokeToken, TOKEN_CACHE_MS, verifyLogin } from '../../src/runtime/identity.ts';
 import { revokeUserToken, setUserDisabled, setUserRole } from '../../src/runtime/users.ts';
 import { hashToken } from '../../src/runtime/passwords.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { recordStatements } from '../support/statements.ts';
 import { validOrder } from '../fixtures/orders.ts';
 
 let t: TestApp;
@@ -54,19 +54,13 @@ describe('API token lookups remembered for a moment', () => {
 
   it('asks the database once for a burst of requests with one token', async () => {
     const token = await t.tokenFor('operator');
-    const sent: string[] = [];
-    const send = pg.Client.prototype.query;
-    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0];
-      sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-      return (send as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof pg.Client.prototype.query);
+    const { sent, stop } = recordStatements();
     try {
       const answers = await Promise.all(Array.from({ length: 10 }, () => get(token)));
       expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
       for (let i = 0; i < 10; i++) expect((await get(token)).status).toBe(200);
     } finally {
-      spy.mockRestore();
+      stop();
     }
     // The ten at once may each miss before the first answer; the ten after them all hit.
     expect(sent.filter((text) => text.includes('prepare:ordo_api_token')).length).toBeLessThanOrEqual(10);

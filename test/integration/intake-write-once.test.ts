@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QUEUES } from '../../src/runtime/boss.ts';
 import { DEFAULT_JOB_HANDLERS, inStepTransaction, type JobHandler } from '../../src/runtime/jobs/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { recordStatements } from '../support/statements.ts';
 import { validOrder } from '../fixtures/orders.ts';
 
 /**
@@ -64,18 +64,12 @@ describe('a new order at intake', () => {
   it('once the lifecycle version is known, takes one statement a batch, its whole transaction: no probe, no begin, no commit', async () => {
     t = await createTestApp({ deployDefaults: true });
     await t.runtime.receive(validOrder({ externalId: nextId('warm') }), 'channel:test');
-    const sent: string[] = [];
-    const send = pg.Client.prototype.query;
-    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0];
-      sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-      return (send as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof pg.Client.prototype.query);
+    const { sent, stop } = recordStatements();
     try {
       const results = await Promise.all(Array.from({ length: 6 }, () => t!.runtime.receive(validOrder({ externalId: nextId('trips') }), 'channel:test')));
       expect(results.every((r) => r.outcome === 'created')).toBe(true);
     } finally {
-      spy.mockRestore();
+      stop();
     }
     const intake = sent.filter((text) => !/pgboss/i.test(text));
     expect(intake.filter((text) => text === 'begin' || text === 'commit')).toEqual([]);

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ALONE_MARK } from '../../src/db/connection.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { recordStatements } from '../support/statements.ts';
 
 /**
  * Ordo's pg client holds Kysely's `begin` back until a transaction's first statement, and runs a
@@ -10,24 +10,21 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
  * off pg.Client's own `query`, which the client calls for everything it sends.
  */
 let database: TestDatabase;
+let recording: ReturnType<typeof recordStatements>;
 let sent: string[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
   await sql`create table lazy_probe (n int primary key)`.execute(database.db);
-  const send = pg.Client.prototype.query;
-  vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0];
-    sent.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
-    return (send as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof pg.Client.prototype.query);
+  recording = recordStatements();
+  sent = recording.sent;
 });
 afterEach(async () => {
   await sql`truncate lazy_probe`.execute(database.db);
-  sent = [];
+  sent.length = 0;
 });
 afterAll(async () => {
-  vi.restoreAllMocks();
+  recording?.stop();
   await database?.drop();
 });
 
