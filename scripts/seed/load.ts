@@ -6,9 +6,9 @@
  * INSERT … SELECT FROM json_to_recordset per table, two batches in flight while the next is built.
  * Indexes, constraints and triggers stay as the app has them.
  */
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../src/db/database.ts';
+import { newId } from '../../src/db/ids.ts';
 import type { Order } from '../../src/orders/schema.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { orderStream, prng, SEED_MIX } from '../bench/orders.ts';
@@ -224,7 +224,8 @@ export async function seedOrders(runtime: Runtime, db: Db, input: Partial<SeedOp
     const deliveredAt = Math.floor(arrivals[n]! + DELIVERY_MIN_MS + deliveryRandom() * DELIVERY_SPREAD_MS);
     const verdict = classify(order, lib, settings, deliveredAt < now - 60_000);
     const shape = shapes.get(verdict.shape)!;
-    const ids = { orderId: randomUUID(), instanceId: randomUUID() };
+    // Ids as intake and the engine make them (src/db/ids.ts), dated when the order arrived.
+    const ids = { orderId: newId(arrivals[n]!), instanceId: newId(arrivals[n]!) };
     if (n < ENGINE_CHECK_FIRST || n % ENGINE_CHECK_EVERY === 0) {
       verifyAgainstEngine(shape, model, lib, settings, order, ids.orderId, verdict);
       verified++;

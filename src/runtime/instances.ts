@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Insertable } from 'kysely';
 import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { step, waitingAt, messageSubscriptions, type CompiledProcess, type EngineEvent, type Effect, type InstanceState, type StepResult } from '../engine/index.ts';
 import { addDuration, parseDuration } from '../engine/runtime/iso.ts';
 import { ALONE_MARK } from '../db/connection.ts';
+import { newId } from '../db/ids.ts';
 import type { Database, Db, Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow, ProcessInstanceRow } from '../db/tables/processes.table.ts';
@@ -219,7 +219,7 @@ export class StepSession {
 
   /** Start an instance; its outcome (the instance id is `outcome.instanceId`). */
   async start(input: StartInput): Promise<StepOutcome> {
-    const id = randomUUID();
+    const id = newId();
     await this.create(id, input);
     await this.drain();
     return this.outcomes.get(id)!;
@@ -679,7 +679,7 @@ export class StepSession {
           this.enqueue({ instanceId: row.id, event: { type: 'childFailed', waitId: effect.waitId, error: `No executable process "${effect.processKey}" is deployed.` }, actor });
           return;
         }
-        await this.create(randomUUID(), {
+        await this.create(newId(), {
           definition,
           variables: effect.variables,
           businessKey: row.business_key,

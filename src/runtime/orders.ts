@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db, DbOrTx, Tx } from '../db/database.ts';
 import type { OrderRow, OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow } from '../db/tables/processes.table.ts';
+import { newId } from '../db/ids.ts';
 import { timestampText } from '../db/timestamp.ts';
 import { isStaleDefinition } from '../db/transaction.ts';
 import { bodyHash } from '../orders/canonical.ts';
@@ -164,22 +164,19 @@ export async function receiveOrders(db: Db, items: readonly IntakeItem[], hooks:
     if (received) return received;
   }
   return db.transaction().execute(async (trx) => {
-    const rows = [...firsts.values()].map((n) => {
-      const { id: _id, ...values } = intakeValues('', items[n]!, hashes[n]!);
-      return { n, ...values };
-    });
+    const rows = [...firsts.values()].map((n) => ({ n, ...intakeValues(newId(), items[n]!, hashes[n]!) }));
     // One statement, in the batch's order (ids and created_at follow it): the orders, and for each one
     // actually inserted its "received" event. A key that exists already is skipped (ON CONFLICT waits for
-    // a concurrent insert of the same key to commit or roll back first).
+    // a concurrent insert of the same key to commit or roll back first; the id made for it goes unused).
     const { rows: inserted } = await sql<OrderRow & { intake_definition: DefinitionJson | null }>`/* prepare:ordo_intake_orders */
       with v as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
-          n int, channel text, external_id text, data jsonb, body_hash text, actor text, customer_name text,
+          n int, id uuid, channel text, external_id text, data jsonb, body_hash text, actor text, customer_name text,
           customer_email text, country text, currency text, grand_total_minor bigint, placed_at timestamptz)
       ),
       o as (
-        insert into orders (channel, external_id, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
-        select channel, external_id, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at from v order by n
+        insert into orders (id, channel, external_id, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
+        select id, channel, external_id, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at from v order by n
         on conflict (channel, external_id) do nothing
         returning *
       ),
@@ -286,7 +283,7 @@ async function writeAllNew(
   receiveNew: NonNullable<IntakeHooks['receiveNew']>,
   definition: ProcessDefinitionRow,
 ): Promise<IntakeResult[]> {
-  const values = items.map((item, n) => intakeValues(randomUUID(), item, hashes[n]!));
+  const values = items.map((item, n) => intakeValues(newId(), item, hashes[n]!));
   const stored = await db.transaction().execute((trx) => receiveNew(trx, values, definition));
   return stored.map((s) => ({
     outcome: 'created',
