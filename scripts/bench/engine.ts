@@ -46,6 +46,7 @@ import {
   PROCESSES_DIR,
   quietLogger as quiet,
   recreateDatabase,
+  withDatabase,
 } from './common.ts';
 import { expectedStatus, orderStream } from './orders.ts';
 import { describeTpcb, initTpcb, measureTpcb } from './tpcb.ts';
@@ -282,7 +283,8 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
 
 async function main() {
   const server = await benchPostgres(args['pg-statements'] ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {});
-  const adminUrl = server.adminUrl;
+  // A template cannot be copied while anyone is connected to it, this benchmark included.
+  const adminUrl = args.template && new URL(server.adminUrl).pathname === `/${args.template}` ? withDatabase(server.adminUrl, 'postgres') : server.adminUrl;
   const tpcbDb = benchDatabaseName('tpcb');
   try {
     console.log(describeMachine());
