@@ -3,7 +3,7 @@ import { v7 } from 'uuid';
 
 /**
  * The id of a new order or process instance: a UUID version 7 (RFC 9562), whose first 48 bits are the
- * time in milliseconds, then a counter, then random bits. Ids made later sort after earlier ones, so
+ * time in milliseconds and the rest random. Ids made in a later millisecond sort after earlier ones, so
  * every index keyed by them (the primary keys, and `order_id` / `instance_id` in the instances, events,
  * job effects, tickets and history) grows at its right-hand end, like an index on a serial number: an
  * insert touches the same few pages as the one before. With random (version 4) ids each insert lands on
