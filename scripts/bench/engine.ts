@@ -93,6 +93,10 @@ const TPCB_SECONDS = Number(args['tpcb-seconds'] ?? (QUICK ? 3 : 10));
 const BPMN_INSTANCES = Number(args['bpmn-instances'] ?? (QUICK ? 100 : 1_000));
 const engineDb = benchDatabaseName('engine');
 const PHASES = new Set(args.phases.split(','));
+if (args.template && !process.env.DATABASE_URL) {
+  console.error('--template copies a database on the server DATABASE_URL names (one seeded with `npm run seed`); set DATABASE_URL.');
+  process.exit(2);
+}
 
 const queryCounts = new Map<string, { n: number; ms: number; bytes: number }>();
 if (args['count-queries']) {
