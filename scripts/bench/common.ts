@@ -72,9 +72,12 @@ export async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): P
 export async function recreateDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
   await admin(adminUrl, async (c) => {
     await c.query(`drop database if exists ${name} with (force)`);
-    if (!template) return void (await c.query(`create database ${name}`));
-    const { rows } = await c.query<{ v: string }>('show server_version_num');
-    await c.query(`create database ${name} template ${template}${Number(rows[0]!.v) >= 150000 ? ' strategy file_copy' : ''}`);
+    if (template) {
+      const { rows } = await c.query<{ v: string }>('show server_version_num');
+      await c.query(`create database ${name} template ${template}${Number(rows[0]!.v) >= 150000 ? ' strategy file_copy' : ''}`);
+    } else {
+      await c.query(`create database ${name}`);
+    }
   });
   return withDatabase(adminUrl, name);
 }

@@ -935,7 +935,7 @@ const FLUSH_ALONE = sql.raw(`${ALONE_MARK}/* prepare:ordo_flush_alone */`);
  * time before year 1 is past anyway: the epoch says "now" as well and PostgreSQL can read it; one after
  * year 9999 (`+010000-…`, which it cannot) is held at the end of 9999, the job then as good as never due.
  */
-export function jobStartAfter(dueAt: string): string {
+function jobStartAfter(dueAt: string): string {
   return new Date(Math.min(Math.max(Date.parse(dueAt), 0), LAST_ISO_INSTANT)).toISOString();
 }
 
