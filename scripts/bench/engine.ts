@@ -8,9 +8,10 @@
  *
  * 1. engine: N orders go in through the real intake use case (`runtime.receive`, the intake behind POST /orders, 8
  *    callers at once, like HTTP requests) while the real worker loops (start → validations → the two
- *    service jobs with the default handlers) run in this process with Ordo's default settings. The clock
- *    runs from the first insert until every order has settled: released, or on hold with its ticket.
- *    The outcome of every order is checked against what the checks say it must be.
+ *    service jobs with the default handlers) run in this process with Ordo's default settings and heap
+ *    cap. `--warmup` orders (default 10,000) go through first, untimed; then the clock runs from the first
+ *    insert until every order has settled: released, or on hold with its ticket. The outcome of every
+ *    order is checked against what the checks say it must be.
  * 2. TPC-B: pgbench's built-in transaction in Node (scripts/bench/tpcb.ts) on the same PostgreSQL, one
  *    client and four; Debian's pgbench binary too when it is installed, as a cross-check.
  * 3. bpmn-engine 25: the same lifecycle in memory, fastest setup (scripts/bench/bpmn-engine-baseline.ts),
@@ -24,6 +25,7 @@
  * runs intake and workers).
  */
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
@@ -49,6 +51,7 @@ import {
   recreateDatabase,
   withDatabase,
 } from './common.ts';
+import type { Order } from '../../src/orders/schema.ts';
 import { expectedStatus, orderStream } from './orders.ts';
 import { describeTpcb, initTpcb, measureTpcb } from './tpcb.ts';
 import { verifyOutcomes, type Settled } from './verify.ts';
@@ -58,6 +61,13 @@ const { values: args } = parseArgs({
     /** Small N and short baselines: a check that the benchmark runs, not a figure to quote. */
     quick: { type: 'boolean', default: false },
     orders: { type: 'string' },
+    /**
+     * Orders posted and settled first on the same process and database, untimed (default 10,000): a fresh
+     * process spends about twice the Node CPU per order of a warm one for its first ~10 seconds (V8
+     * optimising the hot paths), and Ordo is a long-running service. The bpmn-engine baseline warms up
+     * too (200 instances, a quarter of its run's time).
+     */
+    warmup: { type: 'string' },
     runs: { type: 'string', default: '1' },
     'defect-rate': { type: 'string', default: '0.2' },
     'intake-callers': { type: 'string', default: '8' },
@@ -72,6 +82,8 @@ const { values: args } = parseArgs({
     phases: { type: 'string', default: 'engine,tpcb,bpmn' },
     /** Count the statements the engine phase sends, by kind: where the round trips go. */
     'count-queries': { type: 'boolean', default: false },
+    /** Sample pg_stat_activity during the run: where the busy backends' time goes (CPU, WAL sync, locks). */
+    'wait-events': { type: 'boolean', default: false },
     /** Load pg_stat_statements (embedded PostgreSQL only) and list where PostgreSQL's time goes per order. */
     'pg-statements': { type: 'boolean', default: false },
     /** WAL of the run by relation (pg_walinspect): which table or index writes what. */
@@ -86,6 +98,7 @@ const { values: args } = parseArgs({
 const QUICK = args.quick;
 const ORDERS = Number(args.orders ?? (QUICK ? 1_000 : 20_000));
 const RUNS = Number(args.runs);
+const WARMUP = Number(args.warmup ?? (QUICK ? 100 : 10_000));
 const DEFECT_RATE = Number(args['defect-rate']);
 const INTAKE_CALLERS = Number(args['intake-callers']);
 const INTAKE_RATE = Number(args['intake-rate']);
@@ -163,71 +176,123 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
     const [hi, lo] = lsn.split('/');
     return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
   };
-  if (args['pg-statements']) {
-    await sql`create extension if not exists pg_stat_statements`.execute(database.db);
-    await sql`select pg_stat_statements_reset()`.execute(database.db);
-  }
-  // This run's orders are the ones created from here on: a template's own orders are left out of every
-  // count (found through the created_at index, so the polls do not grow with the table).
-  const { rows: startRows } = await sql<{ now: Date; orders: string }>`select now() as now, (select count(*) from orders)::text as orders`.execute(database.db);
-  const runStart = startRows[0]!.now;
-  const ordersBefore = Number(startRows[0]!.orders);
-  if (ordersBefore > 0) console.log(`  ${ordersBefore} orders in the database before the run`);
   const settledInTally = async () => {
     const tally = await orderStatusTally(database.db);
     return (tally.get('released') ?? 0) + (tally.get('on_hold') ?? 0);
   };
-  const settledBefore = await settledInTally();
-  const before = await stat();
-  queryCounts.clear();
-  const cpuBefore = { node: process.cpuUsage(), pg: postgresCpuSeconds(postmasterPid) };
 
   let rssPeak = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
   const workers = runtime.startWorkers({ batchSize: Number(args['batch-size']), concurrency: Number(args.concurrency) });
 
+  /** Posts a stream of orders through intake from INTAKE_CALLERS callers at once, as POST /orders would. */
+  let posted = 0;
+  const post = (stream: Iterator<Order>, options: { rate?: number; onPost?: (order: Order) => void } = {}) => {
+    const from = Date.now();
+    let n = 0;
+    return Promise.all(
+      Array.from({ length: INTAKE_CALLERS }, async () => {
+        for (;;) {
+          const item = stream.next();
+          if (item.done) break;
+          const order = item.value;
+          const due = options.rate ? from + (n++ * 1000) / options.rate : 0;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+          posted++;
+          options.onPost?.(order);
+          const result = await runtime.receive(order, 'bench');
+          if (result.outcome !== 'created') throw new Error(`intake answered ${result.outcome} for ${order.externalId}`);
+          if (result.order.status === 'received') runtime.nudge(); // as POST /orders does
+        }
+      }),
+    );
+  };
+  /**
+   * Polled every 250 ms from the status tally (a few rows, the console's counts), as the change since
+   * `from`: a count over the run's orders grew with them and took PostgreSQL CPU the engine competes for (3 %
+   * of it in a 10,000-order run). The poll that sees the last order settled ends the wait, so a clock
+   * stopped then errs on the slow side.
+   */
+  const waitSettled = async (count: number, from: number, progress?: (settled: number) => void) => {
+    const began = Date.now();
+    let lastReport = began;
+    for (let settled = 0; settled < count; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      settled = (await settledInTally()) - from;
+      if (progress && Date.now() - lastReport >= 5_000) {
+        lastReport = Date.now();
+        progress(settled);
+      }
+      if (Date.now() - began > 30 * 60_000) throw new Error(`only ${settled} of ${count} orders settled in 30 minutes`);
+    }
+  };
+
+  if (WARMUP > 0) {
+    const warmStart = Date.now();
+    const warmFrom = await settledInTally();
+    await post(orderStream(WARMUP, { defectRate: DEFECT_RATE, prefix: `WARM-${run}` }));
+    await waitSettled(WARMUP, warmFrom);
+    console.log(`  warm-up: ${WARMUP} orders settled in ${fmt((Date.now() - warmStart) / 1000, 1)} s (${fmt(WARMUP / ((Date.now() - warmStart) / 1000))}/s), untimed`);
+  }
+
+  if (args['pg-statements']) {
+    await sql`create extension if not exists pg_stat_statements`.execute(database.db);
+    await sql`select pg_stat_statements_reset()`.execute(database.db);
+  }
+  // This run's orders are the ones created from here on: a template's and the warm-up's orders are left
+  // out of every count (found through the created_at index, so the polls do not grow with the table).
+  const { rows: startRows } = await sql<{ now: Date; orders: string }>`select now() as now, (select count(*) from orders)::text as orders`.execute(database.db);
+  const runStart = startRows[0]!.now;
+  const ordersBefore = Number(startRows[0]!.orders);
+  if (ordersBefore > WARMUP) console.log(`  ${ordersBefore - WARMUP} orders in the database before the run`);
+  const settledBefore = await settledInTally();
+  const before = await stat();
+  queryCounts.clear();
+  const cpuBefore = { node: process.cpuUsage(), pg: postgresCpuSeconds(postmasterPid) };
+
   const startedAt = new Map<string, number>();
   const t0 = Date.now();
-  let next = 0;
+  posted = 0;
   let intakeDone = 0;
-  const intake = Promise.all(
-    Array.from({ length: INTAKE_CALLERS }, async () => {
-      for (;;) {
-        const item = orders.next();
-        if (item.done) break;
-        const order = item.value;
-        const n = next++;
-        if (INTAKE_RATE > 0) {
-          const due = t0 + (n * 1000) / INTAKE_RATE;
-          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+  const intake = post(orders, { rate: INTAKE_RATE, onPost: (order) => startedAt.set(order.externalId, Date.now()) }).then(() => (intakeDone = Date.now()));
+  // `--wait-events`: what the run's backends are doing, sampled from pg_stat_activity every few ms by a
+  // connection of its own (the sampling costs CPU: figures from such a run are not to be quoted).
+  const waits = new Map<string, number>();
+  let sampling = args['wait-events'];
+  const sampler = sampling
+    ? (async () => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        while (sampling) {
+          const { rows } = await client.query<{ state: string; wait: string; query: string }>(`
+            select state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') as wait, left(regexp_replace(query, '/[*].*?[*]/|[[:space:]]+', ' ', 'g'), 40) as query
+            from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend' and state <> 'idle'`);
+          for (const r of rows) waits.set(`${r.wait.padEnd(24)} ${r.state === 'active' ? r.query.trim() : r.state}`, (waits.get(`${r.wait.padEnd(24)} ${r.state === 'active' ? r.query.trim() : r.state}`) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 3));
         }
-        startedAt.set(order.externalId, Date.now());
-        const result = await runtime.receive(order, 'bench');
-        if (result.outcome !== 'created') throw new Error(`intake answered ${result.outcome} for ${order.externalId}`);
-        if (result.order.status === 'received') runtime.nudge(); // as POST /orders does
-      }
-    }),
-  ).then(() => (intakeDone = Date.now()));
-
-  let settled = 0;
-  let lastReport = t0;
-  // Polled every 250 ms from the status tally (a few rows, the console's counts), as the change since the
-  // run began: a count over the run's orders grew with them and took PostgreSQL CPU the engine competes
-  // for (3 % of it in a 10,000-order run). The clock stops when the poll sees the last order settled, so
-  // the figure errs on the slow side; the exact count over the run's orders confirms it.
-  while (settled < ORDERS) {
-    await new Promise((r) => setTimeout(r, 250));
-    settled = (await settledInTally()) - settledBefore;
-    if (settled >= ORDERS) {
-      const { rows } = await sql<{ n: string }>`select count(*)::text as n from orders where created_at >= ${runStart} and status in ('released', 'on_hold')`.execute(database.db);
-      settled = Number(rows[0]!.n);
-    }
-    if (Date.now() - lastReport >= 5_000) {
-      lastReport = Date.now();
-      console.log(`  … ${settled}/${ORDERS} settled after ${fmt((lastReport - t0) / 1000, 1)} s (${intakeDone ? 'intake done' : `${next} posted`})`);
-    }
-    if (Date.now() - t0 > 30 * 60_000) throw new Error(`only ${settled} of ${ORDERS} orders settled in 30 minutes`);
+        await client.end();
+      })()
+    : null;
+  // Progress every 5 s, with the CPU per order of that window: the first seconds of a process cost more (JIT).
+  let window = { settled: 0, node: process.cpuUsage(), pg: postgresCpuSeconds(postmasterPid) };
+  await waitSettled(ORDERS, settledBefore, (settled) => {
+    const node = process.cpuUsage(window.node);
+    const pgNow = postgresCpuSeconds(postmasterPid);
+    const n = Math.max(1, settled - window.settled);
+    const cpu = `CPU ms per order ${fmt((node.user + node.system) / 1000 / n, 2)} in Node` + (pgNow !== null && window.pg !== null ? ` + ${fmt(((pgNow - window.pg) * 1000) / n, 2)} in PostgreSQL` : '');
+    console.log(`  … ${settled}/${ORDERS} settled after ${fmt((Date.now() - t0) / 1000, 1)} s (${intakeDone ? 'intake done' : `${posted} posted`}); this window: ${cpu}`);
+    window = { settled, node: process.cpuUsage(), pg: pgNow };
+  });
+  sampling = false;
+  await sampler;
+  if (waits.size > 0) {
+    const total = [...waits.values()].reduce((a, b) => a + b, 0);
+    console.log('  busy backends by wait event (share of samples):');
+    for (const [k, v] of [...waits].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${fmt((100 * v) / total, 1).padStart(5)} %  ${k}`);
   }
+  // The exact count over the run's orders confirms what the tally said.
+  const { rows: confirmed } = await sql<{ n: string }>`select count(*)::text as n from orders where created_at >= ${runStart} and status in ('released', 'on_hold')`.execute(database.db);
+  if (Number(confirmed[0]!.n) !== ORDERS) throw new Error(`the status tally counted ${ORDERS} orders settled, the orders table ${confirmed[0]!.n}`);
   const t1 = Date.now();
   await intake;
   clearInterval(rssTimer);
@@ -276,6 +341,13 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   const history = Number(historyRows[0]!.n);
 
   const latencies = rows.map((r) => r.updated_at.getTime() - startedAt.get(r.external_id)!).sort((a, b) => a - b);
+  // Orders settled in each second of the clock: a ramp at the start or a stall shows here, not in the mean.
+  const perSecond: number[] = [];
+  for (const r of rows) {
+    const s = Math.max(0, Math.floor((r.updated_at.getTime() - t0) / 1000));
+    perSecond[s] = (perSecond[s] ?? 0) + 1;
+  }
+  console.log(`  settled per second: ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
   await boss.stop({ graceful: false, wait: true, timeout: 10_000 });
   await database.close();
   const seconds = (t1 - t0) / 1000;
@@ -303,6 +375,9 @@ async function main() {
   const tpcbDb = benchDatabaseName('tpcb');
   try {
     console.log(describeMachine());
+    // `npm run bench:engine` runs this process with Ordo's own heap cap (package.json's start script), so rss_mb is
+    // that of Ordo as deployed; V8 left to size its heap for this 23 GB machine would keep more garbage.
+    console.log(`V8 heap limit ${fmt(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
     console.log(await describePostgres(server));
     console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}${INTAKE_RATE ? ` at ${INTAKE_RATE}/s` : ' (burst)'}, worker batch ${args['batch-size']}, concurrency ${args.concurrency}, pool ${args.pool}`);
 

@@ -8,8 +8,9 @@
  *    and `… worker` (`--roles split`, the default) or one `… all`, with DATABASE_URL pointing at the
  *    run's database, an admin API token from ORDO_BOOTSTRAP_TOKEN, and its log (level info, Ordo's
  *    default) written to a file.
- * 2. Warm-up: `--warmup` orders (default 500) posted and settled first, untimed, so the figures are not
- *    those of a cold JIT.
+ * 2. Warm-up: `--warmup` orders (default 10,000) posted and settled first, untimed, so the figures are
+ *    those of a running service, not of a cold JIT: a fresh web process settles orders at about half its
+ *    steady rate in its first seconds and takes some 10,000 orders to reach it.
  * 3. autocannon with 16 connections posts N distinct orders (scripts/bench/orders.ts: nine countries,
  *    every delivery and payment method, 20 % with a defect), each request a different order, until all
  *    N are posted; then the database is polled (every 20 ms) until every one has settled: released, or on
@@ -90,7 +91,7 @@ const { values: args } = parseArgs({
 const QUICK = args.quick;
 const ORDERS = Number(args.orders ?? (QUICK ? 300 : 5_000));
 const RUNS = Number(args.runs);
-const WARMUP = Number(args.warmup ?? (QUICK ? 50 : 500));
+const WARMUP = Number(args.warmup ?? (QUICK ? 50 : 10_000));
 const CONNECTIONS = Number(args.connections);
 const ROLES = args.roles === 'all' ? 'all' : 'split';
 const LIFECYCLE_START = args['lifecycle-start'] === 'worker' ? 'worker' : 'intake';
@@ -238,9 +239,12 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
 
     if (WARMUP > 0) {
       const warm = [...orderStream(WARMUP, { defectRate: DEFECT_RATE, prefix: `WARM-${run}` })].map((o) => JSON.stringify(o));
+      const warmStart = performance.now();
       const { result } = await postAll(base, token, warm, CONNECTIONS).done;
       if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`warm-up: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
       await settle(`WARM-${run}`, WARMUP);
+      const warmSeconds = (performance.now() - warmStart) / 1000;
+      console.log(`  warm-up: ${WARMUP} orders settled in ${fmt(warmSeconds, 1)} s (${fmt(WARMUP / warmSeconds)}/s), untimed`);
     }
 
     // The bodies and what each order must become, made before the clock starts.
@@ -255,6 +259,7 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
     const sampler = new RssSampler(processes.map((p) => p.pid));
     const cpu0 = { web: web.cpuSeconds(), worker: worker?.cpuSeconds() ?? null, postgres: postgresCpuSeconds(postgresPid), client: process.cpuUsage() };
     const t0 = performance.now();
+    const t0Wall = Date.now();
     const posting = postAll(base, token, bodies, CONNECTIONS);
     // The clock stops at the last answer and the last settled order, not at autocannon's next tick.
     await Promise.race([posting.answered, posting.done]);
@@ -275,6 +280,14 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
       console.log(`  status codes: ${JSON.stringify(result.statusCodeStats)}; errors ${result.errors}, timeouts ${result.timeouts}`);
     }
     const verified = await verifyOutcomes(check.db, prefix, expected);
+    // Orders settled in each second of the clock: a ramp at the start or a stall shows here, not in the mean.
+    const settledAt = await check.db.selectFrom('orders').select('updated_at').where('external_id', 'like', `${prefix}-%`).execute();
+    const perSecond: number[] = [];
+    for (const r of settledAt) {
+      const s = Math.max(0, Math.floor((r.updated_at.getTime() - t0Wall) / 1000));
+      perSecond[s] = (perSecond[s] ?? 0) + 1;
+    }
+    console.log(`  settled per second: ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
     if (created !== ORDERS) throw new Error(`${created} of ${ORDERS} POSTs answered 201 Created`);
     const webHeap = await heapOf(base);
     const webPeakOrders = web.memory()?.peakMb ?? NaN;

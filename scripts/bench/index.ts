@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeMachine, fmt, loadAverage, REPO_ROOT } from './common.ts';
+import { describeMachine, fmt, loadAverage, ordoNodeFlags, REPO_ROOT } from './common.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,8 +47,8 @@ interface Bench {
   sizes?: string[];
 }
 
-function nodeScript(file: string): Bench['command'] {
-  return { file: process.execPath, args: ['--import', 'tsx', file] };
+function nodeScript(file: string, nodeFlags: string[] = []): Bench['command'] {
+  return { file: process.execPath, args: [...nodeFlags, '--import', 'tsx', file] };
 }
 
 /** The console benchmark is written on another branch: run it only when this tree has it. */
@@ -61,7 +61,7 @@ function consoleCommand(): Bench['command'] {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'engine', command: nodeScript('scripts/bench/engine.ts'), sizes: ['--orders', args['engine-orders'], '--bpmn-instances', '300'] },
+  { name: 'engine', command: nodeScript('scripts/bench/engine.ts', ordoNodeFlags('all')), sizes: ['--orders', args['engine-orders'], '--bpmn-instances', '300'] },
   { name: 'http', command: nodeScript('scripts/bench/http.ts'), sizes: ['--orders', args['http-orders']] },
   { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts'), sizes: ['--orders', args['scale-orders']] },
   { name: 'console', command: consoleCommand() },

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { parseResultLines } from '../../scripts/bench/common.ts';
 
 /**
- * The benchmarks still run: bench:http and bench:scale with a handful of orders against the test
+ * The benchmarks still run: bench:engine, bench:http and bench:scale with a handful of orders against the test
  * PostgreSQL (they create and drop their own databases on it), each as `npm run bench` would start it.
  * Their figures mean nothing here; that they finish, verify every order and print a RESULT line does.
  */
@@ -31,6 +31,25 @@ function runBench(script: string, args: string[]): Promise<{ code: number | null
 }
 
 describe('benchmarks', () => {
+  it(
+    'bench:engine warms up, runs its orders through intake and the workers, verifies them and measures both baselines',
+    async () => {
+      const { code, output } = await runBench('scripts/bench/engine.ts', [
+        '--orders', '60', '--warmup', '20', '--runs', '1', '--tpcb-scale', '1', '--tpcb-seconds', '1', '--bpmn-instances', '10',
+      ]);
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/warm-up: 20 orders settled/);
+      expect(output).toMatch(/settled per second: \d/);
+      const result = parseResultLines(output);
+      expect(Number(result.engine_per_s), output).toBeGreaterThan(0);
+      expect(Number(result.tpcb_per_s)).toBeGreaterThan(0);
+      expect(Number(result.ratio_tpcb)).toBeGreaterThan(0);
+      expect(Number(result.bpmn_engine_per_s)).toBeGreaterThan(0);
+      expect(Number(result.rss_mb)).toBeGreaterThan(0);
+    },
+    BENCH_TIMEOUT_MS,
+  );
+
   it(
     'bench:http posts every order through the real web and worker processes and reports them all accepted',
     async () => {
