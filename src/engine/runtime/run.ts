@@ -14,6 +14,7 @@ import type {
   Wait,
 } from './types.ts';
 import { evaluateFeel, FeelError, toPlain, type FeelOptions } from '../feel.ts';
+import { clonePlain } from './clone.ts';
 import { EngineError, isEngineError } from './errors.ts';
 import { nextDue, planTimer } from './iso.ts';
 import { behaviourFor } from './behaviours/index.ts';
@@ -136,7 +137,7 @@ export class Run {
   }
 
   snapshot(scopeId: string): Record<string, unknown> {
-    return structuredClone(this.variables(scopeId));
+    return clonePlain(this.variables(scopeId));
   }
 
   /** Refuse a script's result that the host's check refuses for that variable (an incident at the element). */

@@ -2,6 +2,7 @@ import type { CompiledProcess } from '../model/types.ts';
 import type { EngineEvent, EnginePorts, InstanceState, StepResult, Wait } from './types.ts';
 import { EngineError } from './errors.ts';
 import { behaviourFor } from './behaviours/index.ts';
+import { clonePlain } from './clone.ts';
 import { ROOT_SCOPE, Run } from './run.ts';
 
 /**
@@ -21,7 +22,7 @@ export function step(model: CompiledProcess, state: InstanceState | null, event:
   if (state.status !== 'active') return { state, effects: [], history: [] };
 
   if (event.type === 'cancel') {
-    const run = new Run(model, structuredClone(state), now, ports);
+    const run = new Run(model, clonePlain(state), now, ports);
     run.cancel(event.reason);
     return { state: run.state, effects: run.effects, history: run.history };
   }
@@ -29,7 +30,7 @@ export function step(model: CompiledProcess, state: InstanceState | null, event:
   const index = state.waits.findIndex((w) => matches(w, event));
   if (index < 0) return { state, effects: [], history: [] };
 
-  const run = new Run(model, structuredClone(state), now, ports);
+  const run = new Run(model, clonePlain(state), now, ports);
   const wait = run.state.waits[index]!;
   const token = run.token(wait.tokenId);
   if (!token) throw new EngineError('INVALID_EVENT', `Wait ${wait.waitId} belongs to token ${wait.tokenId}, which the state does not have.`);
