@@ -534,13 +534,18 @@ export class StepSession {
     const prev = this.outcomes.get(row.id);
     this.outcomes.set(row.id, { instanceId: row.id, applied: true, status: result.state.status, effects: [...(prev?.effects ?? []), ...result.effects] });
 
+    // The entries of one step carry the step's time: it is put in ISO form once, not once per entry (an
+    // order's lifecycle writes some 26 entries).
+    let rawAt: string | undefined;
+    let at = '';
     for (const h of result.history) {
+      if (h.at !== rawAt) at = new Date((rawAt = h.at)).toISOString();
       this.history.push({
         instance_id: row.id,
         element_id: h.elementId,
         element_type: h.elementType,
         event: h.event,
-        at: new Date(h.at).toISOString(),
+        at,
         actor,
         data: h.data === undefined ? null : h.data,
       });

@@ -22,7 +22,7 @@ export function step(model: CompiledProcess, state: InstanceState | null, event:
   if (state.status !== 'active') return { state, effects: [], history: [] };
 
   if (event.type === 'cancel') {
-    const run = new Run(model, clonePlain(state), now, ports);
+    const run = new Run(model, working(state), now, ports);
     run.cancel(event.reason);
     return { state: run.state, effects: run.effects, history: run.history };
   }
@@ -30,7 +30,7 @@ export function step(model: CompiledProcess, state: InstanceState | null, event:
   const index = state.waits.findIndex((w) => matches(w, event));
   if (index < 0) return { state, effects: [], history: [] };
 
-  const run = new Run(model, clonePlain(state), now, ports);
+  const run = new Run(model, working(state), now, ports);
   const wait = run.state.waits[index]!;
   const token = run.token(wait.tokenId);
   if (!token) throw new EngineError('INVALID_EVENT', `Wait ${wait.waitId} belongs to token ${wait.tokenId}, which the state does not have.`);
@@ -45,6 +45,19 @@ export function step(model: CompiledProcess, state: InstanceState | null, event:
   }
   run.drain();
   return { state: run.state, effects: run.effects, history: run.history };
+}
+
+/**
+ * The state a step works on, so the one given stays as it was: its own tokens, scopes and waits (a step
+ * changes those in place) and its own variables object, holding the given state's values. Variable values
+ * are never changed in place, only replaced (`setVariables` stores fresh plain copies), so they are shared
+ * rather than copied: an unchanged order is then the same object before and after the step, which the
+ * runtime's comparisons and FEEL's per-object memo see at once, and a step copies a few hundred bytes of
+ * bookkeeping instead of the whole order. Engine tests freeze every state they pass in, so a step that
+ * changed a shared value in place would fail them.
+ */
+function working(state: InstanceState): InstanceState {
+  return { ...state, variables: { ...state.variables }, tokens: clonePlain(state.tokens), scopes: clonePlain(state.scopes), waits: clonePlain(state.waits) };
 }
 
 function matches(w: Wait, event: Exclude<EngineEvent, { type: 'start' | 'cancel' }>): boolean {

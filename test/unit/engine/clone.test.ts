@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { clonePlain } from '../../../src/engine/runtime/clone.ts';
 import { orderStream } from '../../../scripts/bench/orders.ts';
+import { step } from '../../../src/engine/runtime/step.ts';
+import type { InstanceState } from '../../../src/engine/runtime/types.ts';
+import { loadProcess } from './driver.ts';
 
 describe('clonePlain', () => {
   it('given JSON-shaped data, then the copy equals what structuredClone makes and shares nothing with the original', () => {
@@ -37,5 +40,29 @@ describe('clonePlain', () => {
     expect(copy.map.get('k')).not.toBe(original.map.get('k'));
     expect(Object.getPrototypeOf(copy.bare)).toBe(Object.prototype);
     expect(copy.bare.k).not.toBe(bare.k);
+  });
+});
+
+describe('the state a step works on', () => {
+  it('given a step that leaves a variable alone, then the new state holds the very same value and the given state is untouched', async () => {
+    const model = await loadProcess('service.bpmn');
+    const ports = { feelFunctions: {} };
+    const now = new Date('2026-03-01T10:00:00.000Z');
+    const started = step(model, null, { type: 'start', variables: { order: { id: 'o1', lines: [{ sku: 'A', qty: 1 }] } } }, now, ports).state;
+    const before = JSON.parse(JSON.stringify(started)) as InstanceState;
+    const jobId = started.waits.find((w) => w.kind === 'job')!.jobId!;
+
+    const next = step(model, started, { type: 'jobCompleted', jobId, output: { reservation: 'r-1' } }, now, ports);
+
+    // Shared, not copied: the runtime and FEEL's memo see an unchanged order by reference.
+    expect(next.state.variables.order).toBe(started.variables.order);
+    expect(next.state.variables).not.toBe(started.variables);
+    expect(next.state.tokens).not.toBe(started.tokens);
+    expect(next.state.waits).not.toBe(started.waits);
+    // The job's own copy of the variables is its own.
+    const job = next.effects.find((e) => e.type === 'runJob');
+    expect(job?.type === 'runJob' && job.variables.order).toStrictEqual(started.variables.order);
+    expect(job?.type === 'runJob' && job.variables.order).not.toBe(started.variables.order);
+    expect(started).toStrictEqual(before);
   });
 });
