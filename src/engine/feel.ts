@@ -176,23 +176,36 @@ function libraryFor(functions: FeelFunctions) {
   return lib;
 }
 
-/** Every key in the value is a plain identifier (memoised per object: a step evaluates the same order many times). */
+/**
+ * Every key in the value is a plain identifier. Memoised per variable value (a step evaluates the same
+ * order many times, and a later step holds the same object when the order did not change); the keys
+ * found plain are remembered by name, since orders repeat the same few dozen.
+ */
 const plainKeys = new WeakMap<object, boolean>();
-function hasPlainKeys(value: unknown, depth = 0): boolean {
+const identifierKeys = new Set<string>();
+function hasPlainKeys(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  let known = plainKeys.get(value);
+  if (known === undefined) plainKeys.set(value, (known = keysArePlain(value, 0)));
+  return known;
+}
+
+function keysArePlain(value: unknown, depth: number): boolean {
   if (value === null || typeof value !== 'object') return true;
   if (depth > 64) return false;
-  const known = plainKeys.get(value);
-  if (known !== undefined) return known;
-  let ok = true;
   if (Array.isArray(value)) {
-    for (const v of value) if (!hasPlainKeys(v, depth + 1)) { ok = false; break; }
-  } else {
-    for (const [k, v] of Object.entries(value)) {
-      if (!IDENTIFIER.test(k) || !hasPlainKeys(v, depth + 1)) { ok = false; break; }
-    }
+    for (let i = 0; i < value.length; i++) if (!keysArePlain(value[i], depth + 1)) return false;
+    return true;
   }
-  plainKeys.set(value, ok);
-  return ok;
+  for (const key of Object.keys(value)) if (!isIdentifier(key) || !keysArePlain((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
+function isIdentifier(name: string): boolean {
+  if (identifierKeys.has(name)) return true;
+  if (!IDENTIFIER.test(name)) return false;
+  if (identifierKeys.size < 10_000) identifierKeys.add(name);
+  return true;
 }
 
 /** The compiled expression and its arguments, or null when only a fresh evaluation is exact. */
@@ -203,7 +216,7 @@ function compiledFor(expression: string, variables: Readonly<Record<string, unkn
   for (const name of Object.keys(variables)) {
     if (lib.names.has(name)) continue;
     const value = variables[name];
-    if (IDENTIFIER.test(name)) {
+    if (isIdentifier(name)) {
       if (!expression.includes(name)) continue;
       if (RESERVED.has(name) || !hasPlainKeys(value)) return null;
     } else {
