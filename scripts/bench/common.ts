@@ -381,3 +381,16 @@ export function medianOf(values: number[], digits = 0): string {
 export function listOf(values: number[], digits = 0): string {
   return values.map((x) => fmt(x, digits)).join(', ');
 }
+
+/**
+ * How many of the times fall in each second after `t0` (ms since the epoch), as one line for the run's
+ * output: a ramp at the start or a stall shows there, where the run's mean hides it.
+ */
+export function perSecondLine(times: readonly Date[], t0: number): string {
+  const counts: number[] = [];
+  for (const at of times) {
+    const s = Math.max(0, Math.floor((at.getTime() - t0) / 1000));
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return `settled per second: ${Array.from(counts, (n) => n ?? 0).join(' ')}`;
+}

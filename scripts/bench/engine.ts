@@ -45,6 +45,7 @@ import {
   fmt,
   median,
   percentile,
+  perSecondLine,
   postgresCpuSeconds,
   PROCESSES_DIR,
   quietLogger as quiet,
@@ -341,13 +342,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   const history = Number(historyRows[0]!.n);
 
   const latencies = rows.map((r) => r.updated_at.getTime() - startedAt.get(r.external_id)!).sort((a, b) => a - b);
-  // Orders settled in each second of the clock: a ramp at the start or a stall shows here, not in the mean.
-  const perSecond: number[] = [];
-  for (const r of rows) {
-    const s = Math.max(0, Math.floor((r.updated_at.getTime() - t0) / 1000));
-    perSecond[s] = (perSecond[s] ?? 0) + 1;
-  }
-  console.log(`  settled per second: ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
+  console.log(`  ${perSecondLine(rows.map((r) => r.updated_at), t0)}`);
   await boss.stop({ graceful: false, wait: true, timeout: 10_000 });
   await database.close();
   const seconds = (t1 - t0) / 1000;

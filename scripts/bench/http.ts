@@ -53,6 +53,7 @@ import {
   loadAverage,
   logFolder,
   medianOf,
+  perSecondLine,
   postgresCpuSeconds,
   recreateDatabase,
   resultLine,
@@ -280,14 +281,8 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
       console.log(`  status codes: ${JSON.stringify(result.statusCodeStats)}; errors ${result.errors}, timeouts ${result.timeouts}`);
     }
     const verified = await verifyOutcomes(check.db, prefix, expected);
-    // Orders settled in each second of the clock: a ramp at the start or a stall shows here, not in the mean.
     const settledAt = await check.db.selectFrom('orders').select('updated_at').where('external_id', 'like', `${prefix}-%`).execute();
-    const perSecond: number[] = [];
-    for (const r of settledAt) {
-      const s = Math.max(0, Math.floor((r.updated_at.getTime() - t0Wall) / 1000));
-      perSecond[s] = (perSecond[s] ?? 0) + 1;
-    }
-    console.log(`  settled per second: ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
+    console.log(`  ${perSecondLine(settledAt.map((r) => r.updated_at), t0Wall)}`);
     if (created !== ORDERS) throw new Error(`${created} of ${ORDERS} POSTs answered 201 Created`);
     const webHeap = await heapOf(base);
     const webPeakOrders = web.memory()?.peakMb ?? NaN;
