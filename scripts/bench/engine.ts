@@ -268,7 +268,10 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
           const { rows } = await client.query<{ state: string; wait: string; query: string }>(`
             select state, coalesce(wait_event_type || ':' || wait_event, 'on CPU') as wait, left(regexp_replace(query, '/[*].*?[*]/|[[:space:]]+', ' ', 'g'), 40) as query
             from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend' and state <> 'idle'`);
-          for (const r of rows) waits.set(`${r.wait.padEnd(24)} ${r.state === 'active' ? r.query.trim() : r.state}`, (waits.get(`${r.wait.padEnd(24)} ${r.state === 'active' ? r.query.trim() : r.state}`) ?? 0) + 1);
+          for (const r of rows) {
+            const key = `${r.wait.padEnd(24)} ${r.state === 'active' ? r.query.trim() : r.state}`;
+            waits.set(key, (waits.get(key) ?? 0) + 1);
+          }
           await new Promise((r) => setTimeout(r, 3));
         }
         await client.end();
@@ -284,6 +287,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
     console.log(`  … ${settled}/${ORDERS} settled after ${fmt((Date.now() - t0) / 1000, 1)} s (${intakeDone ? 'intake done' : `${posted} posted`}); this window: ${cpu}`);
     window = { settled, node: process.cpuUsage(), pg: pgNow };
   });
+  const t1 = Date.now();
   sampling = false;
   await sampler;
   if (waits.size > 0) {
@@ -294,7 +298,6 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   // The exact count over the run's orders confirms what the tally said.
   const { rows: confirmed } = await sql<{ n: string }>`select count(*)::text as n from orders where created_at >= ${runStart} and status in ('released', 'on_hold')`.execute(database.db);
   if (Number(confirmed[0]!.n) !== ORDERS) throw new Error(`the status tally counted ${ORDERS} orders settled, the orders table ${confirmed[0]!.n}`);
-  const t1 = Date.now();
   await intake;
   clearInterval(rssTimer);
   await workers.stop();
