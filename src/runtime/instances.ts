@@ -16,7 +16,7 @@ import { normalPriority, priorityRank, renderInstructions, renderTemplate } from
 import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobData } from './boss.ts';
 import { latestDefinition, type ModelCache } from './definitions.ts';
 import { historySteps, type HistoryEntry } from './history.ts';
-import { recordsOnly, type JobHandler } from './jobs/index.ts';
+import { jobLogger, recordsOnly, type JobHandler } from './jobs/index.ts';
 import { searchColumns, searchColumnsJson, type IntakeOrderValues, type StoredIntakeOrder } from './orders.ts';
 
 /**
@@ -575,7 +575,7 @@ export class StepSession {
       elementId: effect.elementId,
       variables: state.variables,
       db: this.trx,
-      logger: this.ctx.logger.child({ job: effect.job }),
+      logger: jobLogger(this.ctx.logger, effect.job),
       record: this.created.has(row.id)
         ? async (job: string, data: Record<string, unknown>) => {
             // An instance created in this session has no effect stored yet; one recorded earlier in the

@@ -2,7 +2,7 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { QUEUES, type ServiceJobData, type StartJobData, type TimerJobData } from './boss.ts';
 import { applyEvent, StepSession, type RuntimeContext } from './instances.ts';
-import { jobKey, type JobHandler } from './jobs/index.ts';
+import { jobKey, jobLogger, type JobHandler } from './jobs/index.ts';
 import { startOrderLifecycles, type LifecycleSettings } from './lifecycle.ts';
 import { runBulk, type BulkJobData } from './bulk.ts';
 import { runMigration, type MigrationJobData } from './migration.ts';
@@ -286,7 +286,7 @@ async function runServiceJob(
       reject(error);
     }, timeoutMs);
   });
-  const logger = ctx.logger.child({ job: job.data.job });
+  const logger = jobLogger(ctx.logger, job.data.job);
   try {
     const running = Promise.resolve(handler({
       key: jobKey(job.data.instanceId, job.data.elementId),

@@ -30,6 +30,20 @@ export interface JobInput {
   record?: (job: string, data: Record<string, unknown>) => Promise<{ first: boolean; data: Record<string, unknown> }>;
 }
 
+const jobLoggers = new WeakMap<Logger, Map<string, Logger>>();
+
+/**
+ * The logger a handler is given (`{ job }` bound): one per job name and parent logger, made once, since
+ * pino serializes a child's bindings on every `child()` and inline jobs would pay for it twice per order.
+ */
+export function jobLogger(parent: Logger, job: string): Logger {
+  let byJob = jobLoggers.get(parent);
+  if (!byJob) jobLoggers.set(parent, (byJob = new Map()));
+  let logger = byJob.get(job);
+  if (!logger) byJob.set(job, (logger = parent.child({ job })));
+  return logger;
+}
+
 /** The idempotency key of a service task's job: one per instance and step, the same on every retry. */
 export function jobKey(instanceId: string, elementId: string): string {
   return `${instanceId}:${elementId}`;
@@ -88,13 +102,19 @@ export function fulfilmentHandoverFor(order: Order, key: string): { handoverId: 
   return { handoverId: `FUL-${key.slice(0, 12)}`, externalId: order.externalId, method: order.delivery?.method ?? null };
 }
 
+/*
+ * The default handlers log at debug: what a job did is its job_effects row and the instance's history,
+ * committed with the step, while the line is written before that commit (an inline job's batch may
+ * still roll back) and would add two lines per order to a busy log.
+ */
+
 /** Reserve the order's lines in stock. Local bookkeeping for now; the code path is the real one. */
 const reserveStock: JobHandler = inStepTransaction(async (input) => {
   const order = input.variables.order as Order | undefined;
   if (!order?.lines?.length) throw new Error('The order has no lines to reserve.');
   const reservation = stockReservationFor(order, input.key);
   const { first, data } = await recordOnce(input, 'reserve-stock', reservation);
-  input.logger.info({ orderId: input.orderId, reservation: data.reservationId, repeated: !first }, 'stock reserved');
+  input.logger.debug({ orderId: input.orderId, reservation: data.reservationId, repeated: !first }, 'stock reserved');
   return { stockReservation: data };
 }, { recordsOnly: true });
 
@@ -104,7 +124,7 @@ const handOverToFulfilment: JobHandler = inStepTransaction(async (input) => {
   if (!order) throw new Error('No order to hand over.');
   const handover = fulfilmentHandoverFor(order, input.key);
   const { first, data } = await recordOnce(input, 'hand-over-to-fulfilment', handover);
-  input.logger.info({ orderId: input.orderId, handover: data.handoverId, repeated: !first }, 'order handed over to fulfilment');
+  input.logger.debug({ orderId: input.orderId, handover: data.handoverId, repeated: !first }, 'order handed over to fulfilment');
   return { fulfilment: data };
 }, { recordsOnly: true });
 
