@@ -436,6 +436,8 @@ async function main() {
     const ratioBpmn = list((r) => (r.engine && r.bpmn ? r.engine.perSecond / r.bpmn : undefined));
     const p99 = list((r) => r.engine?.p99Ms);
     const rss = list((r) => r.engine?.rssPeakMb);
+    const nodeCpu = list((r) => r.engine?.nodeCpuMsPerOrder);
+    const pgCpu = list((r) => r.engine?.pgCpuMsPerOrder ?? undefined);
     const all = (v: number[], d = 0) => v.map((x) => fmt(x, d)).join(', ');
     console.log('\nall runs:');
     console.log(`  engine orders/s: ${all(engine)}; TPC-B reference: ${all(tpcb)}; TPC-B Node 1 client: ${all(tpcb1)}; 4 clients: ${all(tpcb4)}; bpmn-engine inst/s: ${all(bpmn, 1)}`);
@@ -444,7 +446,8 @@ async function main() {
     );
     const m = (v: number[], d = 0) => (v.length ? fmt(median(v), d) : 'n/a');
     console.log(
-      `DETAIL tpcb_source=${pgbenchUsed ? 'pgbench' : 'node'} tpcb_node1_per_s=${m(tpcb1)} ratio_tpcb_node1=${m(ratioTpcbNode, 2)} tpcb_node4_per_s=${m(tpcb4)} ratio_tpcb_node4=${m(ratioTpcb4, 2)}`,
+      `DETAIL tpcb_source=${pgbenchUsed ? 'pgbench' : 'node'} tpcb_node1_per_s=${m(tpcb1)} ratio_tpcb_node1=${m(ratioTpcbNode, 2)} tpcb_node4_per_s=${m(tpcb4)} ratio_tpcb_node4=${m(ratioTpcb4, 2)} ` +
+        `node_cpu_ms_per_order=${m(nodeCpu, 2)} pg_cpu_ms_per_order=${m(pgCpu, 2)}`,
     );
     console.log(
       `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)}`,

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { parseResultLines } from '../../scripts/bench/common.ts';
 
 /**
- * The benchmarks still run: bench:engine, bench:http and bench:scale with a handful of orders against the test
+ * The benchmarks still run: bench:engine, bench:http, bench:scale and bench:ab with a handful of orders against the test
  * PostgreSQL (they create and drop their own databases on it), each as `npm run bench` would start it.
  * Their figures mean nothing here; that they finish, verify every order and print a RESULT line does.
  */
@@ -82,4 +82,29 @@ describe('benchmarks', () => {
     },
     BENCH_TIMEOUT_MS,
   );
+
+  it(
+    'bench:ab runs a benchmark on a base commit and on this tree in turn, compares the medians and leaves no worktree behind',
+    async () => {
+      const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
+      const before = worktrees();
+      const { code, output } = await runBench('scripts/bench/ab.ts', ['--base', 'HEAD', '--pairs', '1', '--', '--phases', 'engine', '--orders', '30', '--warmup', '10']);
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/^pair 1 base .* orders\/s; CPU ms per order: Node \d/m);
+      expect(output).toMatch(/^pair 1 current .* orders\/s; CPU ms per order: Node \d/m);
+      const result = parseResultLines(output);
+      expect(Number(result.ab_base_per_s), output).toBeGreaterThan(0);
+      expect(Number(result.ab_current_per_s)).toBeGreaterThan(0);
+      expect(Number(result.ab_ratio)).toBeCloseTo(Number(result.ab_current_per_s) / Number(result.ab_base_per_s), 1);
+      expect(worktrees()).toBe(before);
+    },
+    BENCH_TIMEOUT_MS,
+  );
+
+  it('bench:ab refuses a base that is not a commit, before running anything', async () => {
+    const { code, output } = await runBench('scripts/bench/ab.ts', ['--base', 'no-such-commit-anywhere']);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/^bench:ab: --base no-such-commit-anywhere is not a commit/m);
+    expect(output).not.toMatch(/\bat .*\.ts:\d+/);
+  });
 });
