@@ -116,6 +116,18 @@ async function main(): Promise<void> {
 
   const worktree = mkdtempSync(path.join(os.tmpdir(), 'ordo-ab-'));
   git('worktree', 'add', '--detach', '--quiet', worktree, baseSha);
+  const removeWorktree = () => {
+    git('worktree', 'remove', '--force', worktree);
+    rmSync(worktree, { recursive: true, force: true });
+  };
+  // Ctrl-C stops the running benchmark too (same process group); the worktree goes with it.
+  const interrupted = (signal: NodeJS.Signals) => {
+    removeWorktree();
+    console.error(`bench:ab: ${signal}, stopped; ${worktree} removed`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     if (!existsSync(path.join(worktree, 'node_modules'))) symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(worktree, 'node_modules'));
     console.log(describeMachine());
@@ -149,8 +161,9 @@ async function main(): Promise<void> {
     console.log(summary('current', currentLabel));
     console.log(resultLine({ ab_base_per_s: fmt(base), ab_current_per_s: fmt(current), ab_ratio: fmt(current / base, 3) }));
   } finally {
-    git('worktree', 'remove', '--force', worktree);
-    rmSync(worktree, { recursive: true, force: true });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    removeWorktree();
   }
 }
 
