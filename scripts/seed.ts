@@ -15,7 +15,6 @@
  * time 1,000,000 orders take.
  */
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
@@ -24,28 +23,32 @@ import { createBoss } from '../src/runtime/boss.ts';
 import { createRuntime } from '../src/runtime/index.ts';
 import { DEFAULT_SEED_OPTIONS, seedOrders, vacuumSeededTables } from './seed/load.ts';
 import { SeedError } from './seed/shapes.ts';
+import { commandLine } from './cli.ts';
 
 const PROCESSES_DIR = fileURLToPath(new URL('../processes/', import.meta.url));
 
-const { values: args } = parseArgs({
+const cli = commandLine({
+  name: 'seed',
+  usage: 'npm run seed -- [options]',
+  about: 'Fills the database (DATABASE_URL, else the embedded PostgreSQL in ORDO_DATA_DIR) with realistic orders and their open tickets.',
   options: {
-    orders: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.orders) },
-    'defect-rate': { type: 'string', default: String(DEFAULT_SEED_OPTIONS.defectRate) },
-    seed: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.seed) },
-    days: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.days) },
-    batch: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.batchSize) },
-    'no-vacuum': { type: 'boolean', default: false },
+    orders: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.orders), value: 'n', description: 'orders to make' },
+    'defect-rate': { type: 'string', default: String(DEFAULT_SEED_OPTIONS.defectRate), value: '0..1', description: 'share of the orders with a defect, each on hold with its ticket' },
+    seed: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.seed), value: 'n', description: 'the same seed makes the same orders; a seed loads only once' },
+    days: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.days), value: 'n', description: 'the orders arrive evenly over this many days up to now' },
+    batch: { type: 'string', default: String(DEFAULT_SEED_OPTIONS.batchSize), value: 'n', description: 'orders per batch written' },
+    'no-vacuum': { type: 'boolean', description: 'skip the VACUUM (ANALYZE) of the seeded tables at the end' },
   },
 });
-
-function number(name: string, text: string): number {
-  const n = Number(text.replace(/_/g, ''));
-  if (!Number.isFinite(n)) {
-    console.error(`--${name} must be a number, got "${text}"`);
-    process.exit(2);
-  }
-  return n;
-}
+// Read before the database is opened: a mistyped number is refused in a moment, not after start-up.
+const options = {
+  orders: cli.int('orders', { min: 1 }),
+  defectRate: cli.num('defect-rate', { min: 0, max: 1 }),
+  seed: cli.int('seed', { min: 0 }),
+  days: cli.num('days', { above: 0 }),
+  batchSize: cli.int('batch', { min: 1 }),
+};
+const args = cli.values;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
@@ -60,15 +63,10 @@ async function main(): Promise<void> {
     try {
       const runtime = createRuntime({ db: database.db, boss, logger, config });
       await runtime.deployDefaults(PROCESSES_DIR);
-      const orders = number('orders', args.orders);
-      console.log(`seeding ${fmt(orders)} orders (defect rate ${args['defect-rate']}, seed ${args.seed}, over ${args.days} days) into ${config.databaseUrl ? 'DATABASE_URL' : `the embedded PostgreSQL in ${config.dataDir}`}`);
+      console.log(`seeding ${fmt(options.orders)} orders (defect rate ${args['defect-rate']}, seed ${args.seed}, over ${args.days} days) into ${config.databaseUrl ? 'DATABASE_URL' : `the embedded PostgreSQL in ${config.dataDir}`}`);
       const t0 = performance.now();
       const result = await seedOrders(runtime, database.db, {
-        orders,
-        defectRate: number('defect-rate', args['defect-rate']),
-        seed: number('seed', args.seed),
-        days: number('days', args.days),
-        batchSize: number('batch', args.batch),
+        ...options,
         log: (line) => console.log(line),
       });
       const rowCount = Object.values(result.rows).reduce((a, b) => a + b, 0);

@@ -1,26 +1,34 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { openDatabase } from '../src/db/open.ts';
 import { createLogger } from '../src/logger.ts';
 import { createUser, findUserByEmail, IdentityError, issueToken } from '../src/runtime/identity.ts';
 import { generatePassword } from '../src/runtime/passwords.ts';
+import { commandLine, helpText } from './cli.ts';
 
-const USAGE = `Usage:
-  npm run user -- create <email> --role operator|analyst|admin [--name "Full Name"] [--password <pw>]
-  npm run user -- token <email> [--name <label>]
-Creates a user (a password is generated and printed when none is given), or issues an API token for
-an existing user (printed once; only its hash is stored).`;
-
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { role: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
-});
-const [command, email] = positionals;
-if (!command || !email || !['create', 'token'].includes(command)) {
-  console.error(USAGE);
+const SPEC = {
+  name: 'user',
+  usage: `npm run user -- create <email> --role operator|analyst|admin [--name "Full Name"] [--password <password>]
+       npm run user -- token <email> [--name <label>]`,
+  about: `Creates a user (a password is generated and printed when none is given), or issues an API token for
+an existing user (printed once; only its hash is stored).`,
+  options: {
+    role: { type: 'string', value: 'role', description: 'create: operator, analyst or admin' },
+    name: { type: 'string', value: 'name', description: "create: the user's full name; token: the token's label (default cli)" },
+    password: { type: 'string', value: 'password', description: 'create: the password (default: one is generated and printed)' },
+  },
+  positionals: ['command', 'email'],
+} as const;
+const cli = commandLine(SPEC);
+const { values } = cli;
+// Without a command, what the commands are; a wrong one is refused in one line, as a wrong option is.
+if (cli.positionals.length === 0) {
+  process.stderr.write(helpText(SPEC));
   process.exit(2);
 }
+const [command = '', email = ''] = cli.positionals;
+if (command !== 'create' && command !== 'token') cli.fail(`unknown command "${command}": create or token (see --help)`);
+if (!email) cli.fail(`${command} needs the user's e-mail address (see --help)`);
 
 const config = loadConfig();
 const logger = createLogger({ level: 'warn', name: 'ordo-user' });

@@ -19,17 +19,22 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../cli.ts';
 import { describeMachine, fmt, loadAverage, median, medianOf, ordoNodeFlags, parseResultLines, REPO_ROOT, resultLine } from './common.ts';
 
-const { values: args, positionals } = parseArgs({
+const cli = commandLine({
+  name: 'bench:ab',
+  usage: 'npm run bench:ab -- --base <commit> [options] [-- <the benchmark\'s own options>]',
+  about: 'The same benchmark on the --base commit and on this working tree, in interleaved pairs; the medians compared.',
   options: {
-    base: { type: 'string' },
-    pairs: { type: 'string', default: '3' },
-    bench: { type: 'string', default: 'engine' },
+    base: { type: 'string', value: 'commit', description: 'the commit to compare this working tree with (required)' },
+    pairs: { type: 'string', default: '3', value: 'n', description: 'pairs of runs, base and current, alternating which goes first' },
+    bench: { type: 'string', default: 'engine', value: 'engine|http', description: 'the benchmark; options after -- replace its defaults' },
   },
-  allowPositionals: true,
+  positionals: ['benchmark option...'],
 });
+const args = cli.values;
+const positionals = cli.positionals;
 
 interface Bench {
   script: string;
@@ -96,18 +101,16 @@ function runOnce(dir: string, bench: Bench, benchArgs: string[]): Promise<Record
 }
 
 async function main(): Promise<void> {
-  const bench = BENCHES[args.bench];
-  if (!bench) throw new Error(`--bench must be one of ${Object.keys(BENCHES).join(', ')}, not "${args.bench}"`);
-  if (!args.base) throw new Error('--base <commit> is required: the version to compare this working tree with');
-  const pairs = Number(args.pairs);
-  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`--pairs must be a whole number of at least 1, not "${args.pairs}"`);
+  const bench = BENCHES[cli.choice('bench', Object.keys(BENCHES))]!;
+  const baseRef = args.base || cli.fail('--base <commit> is required: the version to compare this working tree with');
+  const pairs = cli.int('pairs', { min: 1 });
   const benchArgs = positionals.length > 0 ? positionals : bench.defaults;
 
   let baseSha: string;
   try {
-    baseSha = git('rev-parse', '--verify', '--quiet', `${args.base}^{commit}`);
+    baseSha = git('rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`);
   } catch {
-    throw new Error(`--base ${args.base} is not a commit in ${REPO_ROOT}`);
+    throw new Error(`--base ${baseRef} is not a commit in ${REPO_ROOT}`);
   }
   const head = git('rev-parse', '--short', 'HEAD');
   const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';

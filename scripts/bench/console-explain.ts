@@ -9,7 +9,6 @@
  * a ticket, an order, the order list (default and search) and the dashboard.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -22,8 +21,18 @@ import { createBoss } from '../../src/runtime/boss.ts';
 import { createUser } from '../../src/runtime/identity.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { createSession } from '../../src/runtime/sessions.ts';
+import { commandLine } from '../cli.ts';
 
-const { values: args, positionals } = parseArgs({ options: { full: { type: 'boolean', default: false } }, allowPositionals: true });
+const cli = commandLine({
+  name: 'console-explain',
+  usage: 'node --import tsx scripts/bench/console-explain.ts [--full] [page ...]',
+  about: "EXPLAIN (ANALYZE, BUFFERS) of every statement the console's pages send, on the database `npm run seed` filled; the pages named, or all of them.",
+  options: {
+    full: { type: 'boolean', description: "print each statement's whole plan, not only its main nodes" },
+  },
+  positionals: ['page...'],
+});
+const { values: args, positionals } = cli;
 
 interface Captured {
   text: string;

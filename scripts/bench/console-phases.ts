@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
@@ -22,9 +21,19 @@ import { assignableUsers, queuePage } from '../../src/runtime/ticket-queue.ts';
 import { getTicket, ticketHistory } from '../../src/runtime/tickets.ts';
 import { getOrder } from '../../src/runtime/orders.ts';
 import { orderProcess } from '../../src/runtime/order-overview.ts';
+import { commandLine } from '../cli.ts';
 
-const { values: args } = parseArgs({ options: { n: { type: 'string', default: '300' }, /** Write the queue page's HTML to this file (what its bytes are). */ dump: { type: 'string' } } });
-const N = Number(args.n);
+const cli = commandLine({
+  name: 'console-phases',
+  usage: 'node --import tsx scripts/bench/console-phases.ts [options]',
+  about: "Where a console page's CPU goes, one request after another, on the same database as bench:console.",
+  options: {
+    n: { type: 'string', default: '300', value: 'n', description: 'calls measured per page and statement' },
+    dump: { type: 'string', value: 'file', description: "write the queue page's HTML to this file (what its bytes are)" },
+  },
+});
+const args = cli.values;
+const N = cli.int('n', { min: 1 });
 
 async function cpuPer(label: string, fn: (i: number) => Promise<unknown>) {
   for (let i = 0; i < Math.min(50, N); i++) await fn(i);

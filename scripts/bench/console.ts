@@ -24,7 +24,6 @@ import { randomBytes } from 'node:crypto';
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
@@ -38,23 +37,29 @@ import { createBoss } from '../../src/runtime/boss.ts';
 import { createUser } from '../../src/runtime/identity.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { openTicketTally, orderStatusTally } from '../../src/runtime/tallies.ts';
+import { commandLine } from '../cli.ts';
 import type { LoadJob, LoadResult } from './console-load.ts';
 
-const { values: args } = parseArgs({
+const SCENARIOS = ['baseline', 'queue', 'queue_search', 'queue_filter', 'ticket', 'order'] as const;
+const cli = commandLine({
+  name: 'bench:console',
+  usage: 'npm run bench:console -- [options]',
+  about: 'How fast the operator console answers on a seeded database (`npm run seed`) under concurrent clients (docs/PERFORMANCE.md).',
   options: {
-    runs: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '16' },
-    warmup: { type: 'string', default: '2' },
-    sample: { type: 'string', default: '5000' },
-    scenarios: { type: 'string', default: 'baseline,queue,queue_search,queue_filter,ticket,order' },
+    runs: { type: 'string', default: '3', value: 'n', description: 'runs, the scenarios interleaved in each; the figures are their medians' },
+    seconds: { type: 'string', default: '10', value: 'seconds', description: 'measured time per scenario and run' },
+    connections: { type: 'string', default: '16', value: 'n', description: 'autocannon connections' },
+    warmup: { type: 'string', default: '2', value: 'seconds', description: 'unmeasured load before each scenario' },
+    sample: { type: 'string', default: '5000', value: 'n', description: 'different tickets and orders the ticket and order pages rotate over' },
+    scenarios: { type: 'string', default: SCENARIOS.join(','), value: 'list', description: 'the scenarios to run, comma-separated' },
   },
 });
-const RUNS = Number(args.runs);
-const SECONDS = Number(args.seconds);
-const CONNECTIONS = Number(args.connections);
-const WARMUP = Number(args.warmup);
-const SAMPLE = Number(args.sample);
+const RUNS = cli.int('runs', { min: 1 });
+const SECONDS = cli.num('seconds', { above: 0 });
+const CONNECTIONS = cli.int('connections', { min: 1 });
+const WARMUP = cli.num('warmup', { min: 0 });
+const SAMPLE = cli.int('sample', { min: 1 });
+const SCENARIO_NAMES: readonly string[] = cli.choices('scenarios', SCENARIOS);
 const LOAD_SCRIPT = fileURLToPath(new URL('./console-load.ts', import.meta.url));
 const PROCESSES_DIR = fileURLToPath(new URL('../../processes/', import.meta.url));
 
@@ -184,7 +189,7 @@ async function main() {
       },
       { name: 'ticket', paths: ticketIds.map((id) => `/tickets/${id}`), expect: 'What to do' },
       { name: 'order', paths: orderIds.map((id) => `/orders/${id}`), expect: 'class="timeline' },
-    ].filter((s) => args.scenarios.split(',').includes(s.name));
+    ].filter((s) => SCENARIO_NAMES.includes(s.name));
 
     // Every page of the mix answers 200 with its content before anything is measured.
     for (const s of scenarios) {

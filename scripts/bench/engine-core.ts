@@ -11,6 +11,7 @@ import { parseBpmn } from '../../src/engine/model/parse.ts';
 import { compileDefinitions } from '../../src/engine/model/compile.ts';
 import { step } from '../../src/engine/runtime/step.ts';
 import type { EnginePorts } from '../../src/engine/runtime/types.ts';
+import { commandLine } from '../cli.ts';
 
 const XML = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -36,7 +37,14 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>`;
 
-const seconds = Number(process.argv[2] ?? 5);
+const cli = commandLine({
+  name: 'engine-core',
+  usage: 'npx tsx scripts/bench/engine-core.ts [seconds]',
+  about: 'Instances per second of the pure engine core in memory, for `seconds` seconds (default 5).',
+  options: {},
+  positionals: ['seconds'],
+});
+const seconds = cli.num('seconds', { above: 0, default: 5 });
 const { definitions } = await parseBpmn(XML);
 const model = compileDefinitions(definitions)[0]!;
 const ports: EnginePorts = {

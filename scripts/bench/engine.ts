@@ -24,7 +24,6 @@
  * Node version's; p99 of intake→settled per order; rss_mb the peak resident memory of this process, which
  * runs intake and workers).
  */
-import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -35,6 +34,7 @@ import { createBoss } from '../../src/runtime/boss.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { orderStatusTally } from '../../src/runtime/tallies.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
+import { commandLine } from '../cli.ts';
 import { runBpmnEngineApart } from './bpmn-engine-baseline.ts';
 import {
   benchDatabaseName,
@@ -57,61 +57,55 @@ import { expectedStatus, orderStream } from './orders.ts';
 import { describeTpcb, initTpcb, measureTpcb } from './tpcb.ts';
 import { verifyOutcomes, type Settled } from './verify.ts';
 
-const { values: args } = parseArgs({
+const cli = commandLine({
+  name: 'bench:engine',
+  usage: 'npm run bench:engine -- [options]',
+  about: 'Orders per second through the default lifecycle, durably, against TPC-B and bpmn-engine on the same machine (docs/PERFORMANCE.md).',
   options: {
-    /** Small N and short baselines: a check that the benchmark runs, not a figure to quote. */
-    quick: { type: 'boolean', default: false },
-    orders: { type: 'string' },
-    /**
-     * Orders posted and settled first on the same process and database, untimed (default 10,000): a fresh
-     * process spends about twice the Node CPU per order of a warm one for its first ~10 seconds (V8
-     * optimising the hot paths), and Ordo is a long-running service. The bpmn-engine baseline warms up
-     * too (200 instances, a quarter of its run's time).
-     */
-    warmup: { type: 'string' },
-    runs: { type: 'string', default: '1' },
-    'defect-rate': { type: 'string', default: '0.2' },
-    'intake-callers': { type: 'string', default: '8' },
-    /** Orders per second the callers post at, together (0: as fast as they can, a burst). */
-    'intake-rate': { type: 'string', default: '0' },
-    'batch-size': { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.batchSize) },
-    concurrency: { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.concurrency) },
-    pool: { type: 'string', default: '10' },
-    'tpcb-scale': { type: 'string' },
-    'tpcb-seconds': { type: 'string' },
-    'bpmn-instances': { type: 'string' },
-    phases: { type: 'string', default: 'engine,tpcb,bpmn' },
-    /** Count the statements the engine phase sends, by kind: where the round trips go. */
-    'count-queries': { type: 'boolean', default: false },
-    /** Sample pg_stat_activity during the run: where the busy backends' time goes (CPU, WAL sync, locks). */
-    'wait-events': { type: 'boolean', default: false },
-    /** Load pg_stat_statements (embedded PostgreSQL only) and list where PostgreSQL's time goes per order. */
-    'pg-statements': { type: 'boolean', default: false },
-    /** WAL of the run by relation (pg_walinspect): which table or index writes what. */
-    'wal-detail': { type: 'boolean', default: false },
-    /**
-     * Start each run from a copy of this database on the same server (one seeded by `npm run seed`, say)
-     * instead of an empty one: is the cost per order the same with a million orders in the tables?
-     */
-    template: { type: 'string' },
+    quick: { type: 'boolean', description: 'small sizes and short baselines: a check that the benchmark runs, not a figure to quote' },
+    orders: { type: 'string', value: 'n', description: 'orders per run (default 20000; 1000 with --quick)' },
+    // A fresh process spends about twice the Node CPU per order of a warm one for its first ~10 seconds
+    // (V8 optimising the hot paths), and Ordo is a long-running service. The bpmn-engine baseline warms
+    // up too (200 instances, a quarter of its run's time).
+    warmup: { type: 'string', value: 'n', description: 'orders settled first, untimed (default 10000; 100 with --quick)' },
+    runs: { type: 'string', default: '1', value: 'n', description: 'runs; the figures are their medians' },
+    'defect-rate': { type: 'string', default: '0.2', value: '0..1', description: 'share of the orders with a defect' },
+    'intake-callers': { type: 'string', default: '8', value: 'n', description: 'callers posting orders through intake at once' },
+    'intake-rate': { type: 'string', default: '0', value: 'rate', description: 'orders per second the callers post at together; 0: as fast as they can, a burst' },
+    'batch-size': { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.batchSize), value: 'n', description: 'jobs a worker loop fetches at once' },
+    concurrency: { type: 'string', default: String(DEFAULT_WORKER_OPTIONS.concurrency), value: 'n', description: 'jobs run at once per worker loop' },
+    pool: { type: 'string', default: '10', value: 'n', description: 'database connections of the engine' },
+    'tpcb-scale': { type: 'string', value: 'n', description: 'TPC-B scale (default 10; 1 with --quick)' },
+    'tpcb-seconds': { type: 'string', value: 'seconds', description: 'TPC-B run time per client count (default 10; 3 with --quick)' },
+    'bpmn-instances': { type: 'string', value: 'n', description: 'bpmn-engine instances (default 1000; 100 with --quick)' },
+    phases: { type: 'string', default: 'engine,tpcb,bpmn', value: 'list', description: 'what to measure, comma-separated' },
+    'count-queries': { type: 'boolean', description: 'count the statements the engine phase sends, by kind: where the round trips go' },
+    'wait-events': { type: 'boolean', description: "sample pg_stat_activity during the run: where the busy backends' time goes (CPU, WAL sync, locks)" },
+    'pg-statements': { type: 'boolean', description: "load pg_stat_statements (embedded PostgreSQL only) and list where PostgreSQL's time goes per order" },
+    'wal-detail': { type: 'boolean', description: 'WAL of the run by relation (pg_walinspect): which table or index writes what' },
+    // Is the cost per order the same with a million orders in the tables?
+    template: { type: 'string', value: 'database', description: 'start each run from a copy of this database on the same server (one seeded by `npm run seed`) instead of an empty one' },
   },
 });
+const args = cli.values;
 const QUICK = args.quick;
-const ORDERS = Number(args.orders ?? (QUICK ? 1_000 : 20_000));
-const RUNS = Number(args.runs);
-const WARMUP = Number(args.warmup ?? (QUICK ? 100 : 10_000));
-const DEFECT_RATE = Number(args['defect-rate']);
-const INTAKE_CALLERS = Number(args['intake-callers']);
-const INTAKE_RATE = Number(args['intake-rate']);
-const TPCB_SCALE = Number(args['tpcb-scale'] ?? (QUICK ? 1 : 10));
-const TPCB_SECONDS = Number(args['tpcb-seconds'] ?? (QUICK ? 3 : 10));
-const BPMN_INSTANCES = Number(args['bpmn-instances'] ?? (QUICK ? 100 : 1_000));
-const engineDb = benchDatabaseName('engine');
-const PHASES = new Set(args.phases.split(','));
+const ORDERS = cli.int('orders', { min: 1, default: QUICK ? 1_000 : 20_000 });
+const RUNS = cli.int('runs', { min: 1 });
+const WARMUP = cli.int('warmup', { min: 0, default: QUICK ? 100 : 10_000 });
+const DEFECT_RATE = cli.num('defect-rate', { min: 0, max: 1 });
+const INTAKE_CALLERS = cli.int('intake-callers', { min: 1 });
+const INTAKE_RATE = cli.num('intake-rate', { min: 0 });
+const BATCH_SIZE = cli.int('batch-size', { min: 1 });
+const CONCURRENCY = cli.int('concurrency', { min: 1 });
+const POOL = cli.int('pool', { min: 1 });
+const TPCB_SCALE = cli.int('tpcb-scale', { min: 1, default: QUICK ? 1 : 10 });
+const TPCB_SECONDS = cli.num('tpcb-seconds', { above: 0, default: QUICK ? 3 : 10 });
+const BPMN_INSTANCES = cli.int('bpmn-instances', { min: 1, default: QUICK ? 100 : 1_000 });
+const PHASES = new Set(cli.choices('phases', ['engine', 'tpcb', 'bpmn']));
 if (args.template && !process.env.DATABASE_URL) {
-  console.error('--template copies a database on the server DATABASE_URL names (one seeded with `npm run seed`); set DATABASE_URL.');
-  process.exit(2);
+  cli.fail('--template copies a database on the server DATABASE_URL names (one seeded with `npm run seed`); set DATABASE_URL.');
 }
+const engineDb = benchDatabaseName('engine');
 
 const queryCounts = new Map<string, { n: number; ms: number; bytes: number }>();
 if (args['count-queries']) {
@@ -154,7 +148,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   const copied = performance.now();
   const url = await recreateDatabase(adminUrl, engineDb, args.template);
   if (args.template) console.log(`  copy of ${args.template} made in ${fmt((performance.now() - copied) / 1000, 0)} s`);
-  const database = connect(url, { max: Number(args.pool) });
+  const database = connect(url, { max: POOL });
   await migrateToLatest(database.db);
   const boss = await createBoss(url, quiet);
   const config = loadConfig({});
@@ -184,7 +178,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
 
   let rssPeak = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
-  const workers = runtime.startWorkers({ batchSize: Number(args['batch-size']), concurrency: Number(args.concurrency) });
+  const workers = runtime.startWorkers({ batchSize: BATCH_SIZE, concurrency: CONCURRENCY });
 
   /** Posts a stream of orders through intake from INTAKE_CALLERS callers at once, as POST /orders would. */
   let posted = 0;
@@ -377,7 +371,7 @@ async function main() {
     // that of Ordo as deployed; V8 left to size its heap for this 23 GB machine would keep more garbage.
     console.log(`V8 heap limit ${fmt(getHeapStatistics().heap_size_limit / 2 ** 20)} MB`);
     console.log(await describePostgres(server));
-    console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}${INTAKE_RATE ? ` at ${INTAKE_RATE}/s` : ' (burst)'}, worker batch ${args['batch-size']}, concurrency ${args.concurrency}, pool ${args.pool}`);
+    console.log(`orders: ${ORDERS} per run, defect rate ${DEFECT_RATE}, ${RUNS} run(s), intake callers ${INTAKE_CALLERS}${INTAKE_RATE ? ` at ${INTAKE_RATE}/s` : ' (burst)'}, worker batch ${BATCH_SIZE}, concurrency ${CONCURRENCY}, pool ${POOL}`);
 
     const tpcbUrl = PHASES.has('tpcb') ? await recreateDatabase(adminUrl, tpcbDb) : '';
     if (PHASES.has('tpcb')) {

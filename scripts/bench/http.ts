@@ -38,9 +38,9 @@
  * Exits non-zero when a request failed or an order ended wrong.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import autocannon, { type Result } from 'autocannon';
 import { connect } from '../../src/db/connection.ts';
+import { commandLine } from '../cli.ts';
 import {
   benchDatabaseName,
   benchPostgres,
@@ -67,39 +67,40 @@ import { expectedStatus, orderStream } from './orders.ts';
 import { describeTpcb, initTpcb, measureTpcb, type TpcbBaseline } from './tpcb.ts';
 import { countSettled, verifyOutcomes, type Settled } from './verify.ts';
 
-const { values: args } = parseArgs({
+const cli = commandLine({
+  name: 'bench:http',
+  usage: 'npm run bench:http -- [options]',
+  about: 'Orders per second through the real server, from the first POST until every order has settled, and the memory of its processes (docs/PERFORMANCE.md).',
   options: {
-    quick: { type: 'boolean', default: false },
-    orders: { type: 'string' },
-    runs: { type: 'string', default: '3' },
-    warmup: { type: 'string' },
-    connections: { type: 'string', default: '16' },
-    roles: { type: 'string', default: 'split' },
-    'lifecycle-start': { type: 'string', default: 'intake' },
-    'defect-rate': { type: 'string', default: '0.2' },
-    'healthz-seconds': { type: 'string' },
-    'tpcb-scale': { type: 'string' },
-    'tpcb-seconds': { type: 'string' },
-    /** Skip the TPC-B baseline (the smoke test's short runs). */
-    'no-tpcb': { type: 'boolean', default: false },
-    'log-level': { type: 'string', default: 'info' },
-    /** V8 / Node flags for Ordo's processes, space-separated (e.g. "--max-semi-space-size=8"). */
-    'node-options': { type: 'string', default: '' },
-    /** Keep the children's logs (their folder is printed). */
-    'keep-logs': { type: 'boolean', default: false },
+    quick: { type: 'boolean', description: 'small sizes and short baselines: a check that the benchmark runs, not a figure to quote' },
+    orders: { type: 'string', value: 'n', description: 'orders per run (default 5000; 300 with --quick)' },
+    runs: { type: 'string', default: '3', value: 'n', description: 'runs, each on a fresh database; the figures are their medians' },
+    warmup: { type: 'string', value: 'n', description: 'orders posted and settled first, untimed (default 10000; 50 with --quick)' },
+    connections: { type: 'string', default: '16', value: 'n', description: 'autocannon connections' },
+    roles: { type: 'string', default: 'split', value: 'split|all', description: 'Ordo as a web and a worker process, or one "all" process' },
+    'lifecycle-start': { type: 'string', default: 'intake', value: 'intake|worker', description: 'ORDO_LIFECYCLE_START of the Ordo processes' },
+    'defect-rate': { type: 'string', default: '0.2', value: '0..1', description: 'share of the orders with a defect' },
+    'healthz-seconds': { type: 'string', value: 'seconds', description: 'length of the GET /healthz baseline (default 5; 2 with --quick)' },
+    'tpcb-scale': { type: 'string', value: 'n', description: 'TPC-B scale (default 10; 1 with --quick)' },
+    'tpcb-seconds': { type: 'string', value: 'seconds', description: 'TPC-B run time per client count (default 10; 3 with --quick)' },
+    'no-tpcb': { type: 'boolean', description: "skip the TPC-B baseline (the smoke test's short runs)" },
+    'log-level': { type: 'string', default: 'info', value: 'level', description: 'LOG_LEVEL of the Ordo processes' },
+    'node-options': { type: 'string', default: '', value: 'flags', description: 'V8 / Node flags for the Ordo processes, space-separated (e.g. "--max-semi-space-size=8")' },
+    'keep-logs': { type: 'boolean', description: "keep the Ordo processes' logs (their folder is printed)" },
   },
 });
+const args = cli.values;
 const QUICK = args.quick;
-const ORDERS = Number(args.orders ?? (QUICK ? 300 : 5_000));
-const RUNS = Number(args.runs);
-const WARMUP = Number(args.warmup ?? (QUICK ? 50 : 10_000));
-const CONNECTIONS = Number(args.connections);
-const ROLES = args.roles === 'all' ? 'all' : 'split';
-const LIFECYCLE_START = args['lifecycle-start'] === 'worker' ? 'worker' : 'intake';
-const DEFECT_RATE = Number(args['defect-rate']);
-const HEALTHZ_SECONDS = Number(args['healthz-seconds'] ?? (QUICK ? 2 : 5));
-const TPCB_SCALE = Number(args['tpcb-scale'] ?? (QUICK ? 1 : 10));
-const TPCB_SECONDS = Number(args['tpcb-seconds'] ?? (QUICK ? 3 : 10));
+const ORDERS = cli.int('orders', { min: 1, default: QUICK ? 300 : 5_000 });
+const RUNS = cli.int('runs', { min: 1 });
+const WARMUP = cli.int('warmup', { min: 0, default: QUICK ? 50 : 10_000 });
+const CONNECTIONS = cli.int('connections', { min: 1 });
+const ROLES = cli.choice('roles', ['split', 'all']);
+const LIFECYCLE_START = cli.choice('lifecycle-start', ['intake', 'worker']);
+const DEFECT_RATE = cli.num('defect-rate', { min: 0, max: 1 });
+const HEALTHZ_SECONDS = cli.num('healthz-seconds', { above: 0, default: QUICK ? 2 : 5 });
+const TPCB_SCALE = cli.int('tpcb-scale', { min: 1, default: QUICK ? 1 : 10 });
+const TPCB_SECONDS = cli.num('tpcb-seconds', { above: 0, default: QUICK ? 3 : 10 });
 const NODE_OPTIONS = args['node-options'].split(/\s+/).filter(Boolean);
 /** How often the database is asked whether all orders have settled, once they are all posted. */
 const SETTLE_POLL_MS = 20;

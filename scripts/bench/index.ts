@@ -23,21 +23,30 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../cli.ts';
 import { describeMachine, fmt, loadAverage, ordoNodeFlags, REPO_ROOT } from './common.ts';
 
-const { values: args } = parseArgs({
+const cli = commandLine({
+  name: 'bench',
+  usage: 'npm run bench -- [options]',
+  about: 'Every benchmark of docs/PERFORMANCE.md, one after the other, each as a child process; their RESULT lines together at the end.',
   options: {
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string' },
-    only: { type: 'string', default: 'engine,http,scale,console' },
-    'engine-orders': { type: 'string', default: '5000' },
-    'http-orders': { type: 'string', default: '3000' },
-    'scale-orders': { type: 'string', default: '3000' },
+    quick: { type: 'boolean', description: "each benchmark's own small sizes: a check that everything runs, not figures to quote" },
+    runs: { type: 'string', value: 'n', description: 'runs of each benchmark (default 3; 1 with --quick)' },
+    only: { type: 'string', default: 'engine,http,scale,console', value: 'list', description: 'the benchmarks to run, comma-separated' },
+    'engine-orders': { type: 'string', default: '5000', value: 'n', description: 'orders per run of bench:engine, unless --quick' },
+    'http-orders': { type: 'string', default: '3000', value: 'n', description: 'orders per run of bench:http, unless --quick' },
+    'scale-orders': { type: 'string', default: '3000', value: 'n', description: 'orders per run of bench:scale, unless --quick' },
   },
 });
-const RUNS = args.runs ?? (args.quick ? '1' : '3');
-const ONLY = new Set(args.only.split(','));
+const args = cli.values;
+const RUNS = String(cli.int('runs', { min: 1, default: args.quick ? 1 : 3 }));
+const ONLY = new Set(cli.choices('only', ['engine', 'http', 'scale', 'console']));
+const SIZES = {
+  engine: String(cli.int('engine-orders', { min: 1 })),
+  http: String(cli.int('http-orders', { min: 1 })),
+  scale: String(cli.int('scale-orders', { min: 1 })),
+};
 
 interface Bench {
   name: string;
@@ -61,9 +70,9 @@ function consoleCommand(): Bench['command'] {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'engine', command: nodeScript('scripts/bench/engine.ts', ordoNodeFlags('all')), sizes: ['--orders', args['engine-orders'], '--bpmn-instances', '300'] },
-  { name: 'http', command: nodeScript('scripts/bench/http.ts'), sizes: ['--orders', args['http-orders']] },
-  { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts'), sizes: ['--orders', args['scale-orders']] },
+  { name: 'engine', command: nodeScript('scripts/bench/engine.ts', ordoNodeFlags('all')), sizes: ['--orders', SIZES.engine, '--bpmn-instances', '300'] },
+  { name: 'http', command: nodeScript('scripts/bench/http.ts'), sizes: ['--orders', SIZES.http] },
+  { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts'), sizes: ['--orders', SIZES.scale] },
   { name: 'console', command: consoleCommand() },
 ];
 

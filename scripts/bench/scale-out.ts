@@ -30,7 +30,6 @@
  *   RESULT scale_1_worker_per_s=… scale_2_workers_per_s=… scale_ratio=… worker_rss_mb=…
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { connect } from '../../src/db/connection.ts';
@@ -39,6 +38,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { BOSS_SCHEMA, createBoss, QUEUES } from '../../src/runtime/boss.ts';
 import { createRuntime } from '../../src/runtime/index.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../src/runtime/worker.ts';
+import { commandLine } from '../cli.ts';
 import {
   benchDatabaseName,
   benchPostgres,
@@ -63,29 +63,31 @@ import {
 import { expectedStatus, orderStream } from './orders.ts';
 import { countSettled, verifyOutcomes, type Settled } from './verify.ts';
 
-const { values: args } = parseArgs({
+const cli = commandLine({
+  name: 'bench:scale',
+  usage: 'npm run bench:scale -- [options]',
+  about: 'Does a second worker process add throughput? The same queued orders settled by 1 and by 2 worker processes (docs/PERFORMANCE.md).',
   options: {
-    quick: { type: 'boolean', default: false },
-    orders: { type: 'string' },
-    runs: { type: 'string', default: '3' },
-    /** Untimed orders per worker process of the largest count, run before the clock starts. */
-    warmup: { type: 'string' },
-    /** Worker process counts to compare, in order; the first is the baseline of the ratio. */
-    workers: { type: 'string', default: '1,2' },
-    'defect-rate': { type: 'string', default: '0.2' },
-    'intake-callers': { type: 'string', default: '16' },
-    'log-level': { type: 'string', default: 'info' },
-    'node-options': { type: 'string', default: '' },
-    'keep-logs': { type: 'boolean', default: false },
+    quick: { type: 'boolean', description: 'small sizes: a check that the benchmark runs, not a figure to quote' },
+    orders: { type: 'string', value: 'n', description: 'orders settled per run and worker count (default 5000; 500 with --quick)' },
+    runs: { type: 'string', default: '3', value: 'n', description: 'runs; the figures are their medians' },
+    warmup: { type: 'string', value: 'n', description: 'untimed orders per worker process of the largest count, run before the clock starts (default 200; 50 with --quick)' },
+    workers: { type: 'string', default: '1,2', value: 'counts', description: 'worker process counts to compare, in order; the first is the baseline of the ratio' },
+    'defect-rate': { type: 'string', default: '0.2', value: '0..1', description: 'share of the orders with a defect' },
+    'intake-callers': { type: 'string', default: '16', value: 'n', description: 'callers putting the orders through intake at once' },
+    'log-level': { type: 'string', default: 'info', value: 'level', description: 'LOG_LEVEL of the worker processes' },
+    'node-options': { type: 'string', default: '', value: 'flags', description: 'V8 / Node flags for the worker processes, space-separated' },
+    'keep-logs': { type: 'boolean', description: "keep the worker processes' logs (their folder is printed)" },
   },
 });
-const ORDERS = Number(args.orders ?? (args.quick ? 500 : 5_000));
-const RUNS = Number(args.runs);
-const WORKER_COUNTS = args.workers.split(',').map(Number);
-const DEFECT_RATE = Number(args['defect-rate']);
-const INTAKE_CALLERS = Number(args['intake-callers']);
+const args = cli.values;
+const ORDERS = cli.int('orders', { min: 1, default: args.quick ? 500 : 5_000 });
+const RUNS = cli.int('runs', { min: 1 });
+const WORKER_COUNTS = cli.ints('workers', { min: 1 });
+const DEFECT_RATE = cli.num('defect-rate', { min: 0, max: 1 });
+const INTAKE_CALLERS = cli.int('intake-callers', { min: 1 });
 const NODE_OPTIONS = args['node-options'].split(/\s+/).filter(Boolean);
-const WARMUP = Number(args.warmup ?? (args.quick ? 50 : 200)) * Math.max(...WORKER_COUNTS);
+const WARMUP = cli.int('warmup', { min: 0, default: args.quick ? 50 : 200 }) * Math.max(...WORKER_COUNTS);
 const PREFIX = 'SCALE';
 const WARM_PREFIX = 'WARM';
 const SETTLE_POLL_MS = 20;
