@@ -556,9 +556,9 @@ export class StepSession {
   }
 
   /**
-   * Run a job whose handler works in this transaction, in a savepoint: on success its completion is the
-   * instance's next event in this session; when it throws, its writes are rolled back and the job goes to
-   * pg-boss like any other (same idempotency key, so a later attempt finds no half-done effect).
+   * Run a job whose handler works in this transaction: on success its completion is the instance's next
+   * event in this session; when it throws, its writes are undone and the job goes to pg-boss like any
+   * other (same idempotency key, so a later attempt finds no half-done effect).
    */
   private async runInline({ row, effect }: { row: ProcessInstanceRow; effect: RunJobEffect }) {
     const handler = this.ctx.inlineJobs![effect.job]!;
@@ -589,23 +589,26 @@ export class StepSession {
           }
         : undefined,
     };
-    if (this.options.jobSavepoints === false) {
-      const output = await handler(input);
-      this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
-      return;
-    }
-    await sql`savepoint ordo_inline_job`.execute(this.trx);
+    // Without savepoints (`jobSavepoints: false`) a throwing handler fails the session. Otherwise its
+    // writes are undone and the job goes to pg-boss: a savepoint rolls back what it wrote through `db`;
+    // a handler that only records (given `record`) wrote nothing there, and dropping what it recorded is
+    // enough, without the savepoint's two round trips.
+    const savepoint = this.options.jobSavepoints !== false && !(input.record && recordsOnly(handler));
     const effectsBefore = this.jobEffects.length;
+    if (savepoint) await sql`savepoint ordo_inline_job`.execute(this.trx);
+    let output: Awaited<ReturnType<JobHandler>>;
     try {
-      const output = await handler(input);
-      await sql`release savepoint ordo_inline_job`.execute(this.trx);
-      this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
+      output = await handler(input);
+      if (savepoint) await sql`release savepoint ordo_inline_job`.execute(this.trx);
     } catch (err) {
-      await sql`rollback to savepoint ordo_inline_job`.execute(this.trx);
+      if (this.options.jobSavepoints === false) throw err;
+      if (savepoint) await sql`rollback to savepoint ordo_inline_job`.execute(this.trx);
       for (const e of this.jobEffects.splice(effectsBefore)) this.recordedEffects.delete(e.key);
       this.ctx.logger.warn({ job: effect.job, instanceId: row.id, error: (err as Error).message || String(err) }, 'service task failed in the step; handing it to pg-boss for its retries');
       this.scheduleJob(row, effect);
+      return;
     }
+    this.enqueue({ instanceId: row.id, event: { type: 'jobCompleted', jobId: effect.jobId, output: output ?? undefined }, actor: `job:${effect.job}` });
   }
 
   private scheduleJob(row: ProcessInstanceRow, effect: RunJobEffect) {

@@ -5,6 +5,7 @@ import { DEFAULT_JOB_HANDLERS, inStepTransaction, type JobHandler } from '../../
 import { createTestApp, type TestApp } from '../../support/app.ts';
 import { validOrder } from '../../fixtures/orders.ts';
 import { eventually } from './helpers.ts';
+import { recordStatements } from '../../support/statements.ts';
 
 /**
  * Where the lifecycle runs: a new order's first step runs in its intake transaction, and service tasks
@@ -103,6 +104,45 @@ describe('a service task whose handler works in the step transaction', () => {
     expect(calls).toBe(4);
     const effects = await t.database.db.selectFrom('job_effects').select('job').where('order_id', '=', res.body.id).where('job', '!=', 'probe').orderBy('job').execute();
     expect(effects.map((e) => e.job)).toEqual(['hand-over-to-fulfilment', 'reserve-stock']);
+  });
+
+  it('runs records-only handlers on a worker without a savepoint each, and still hands one that throws to pg-boss with its record dropped', async () => {
+    let calls = 0;
+    const flaky: JobHandler = inStepTransaction(
+      async (input) => {
+        calls++;
+        // Recorded, then thrown: the record must not survive the failed attempt.
+        if (input.record) await input.record('probe', { attempt: calls });
+        if (calls === 1) throw new Error('stock service busy');
+        return DEFAULT_JOB_HANDLERS['reserve-stock']!(input);
+      },
+      { recordsOnly: true },
+    );
+    t = await createTestApp({
+      deployDefaults: true,
+      workers: true,
+      config: { lifecycleStart: 'worker' },
+      runtime: { jobHandlers: { ...DEFAULT_JOB_HANDLERS, 'reserve-stock': flaky } },
+    });
+    const statements = recordStatements();
+    try {
+      const first = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+      await eventually(async () => (await t!.http.get(`/api/v1/orders/${first.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
+      // The first attempt threw inside the worker's start: the job went to pg-boss and its retry ran it.
+      expect(calls).toBe(2);
+      expect(await t.database.db.selectFrom('job_effects').select('key').where('job', '=', 'probe').where('order_id', '=', first.body.id).execute()).toEqual([]);
+
+      const started = statements.sent.length;
+      const second = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+      await eventually(async () => (await t!.http.get(`/api/v1/orders/${second.body.id}`).set(auth())).body.status, (s) => s === 'released', 20_000);
+      // Both service tasks ran in the worker's step, with no savepoint around either.
+      expect(await queued(QUEUES.service)).toBe(1);
+      expect(statements.sent.slice(started).filter((s) => /savepoint/i.test(s))).toEqual([]);
+      const effects = await t.database.db.selectFrom('job_effects').select('job').where('order_id', '=', second.body.id).orderBy('job').execute();
+      expect(effects.map((e) => e.job)).toEqual(['hand-over-to-fulfilment', 'probe', 'reserve-stock']);
+    } finally {
+      statements.stop();
+    }
   });
 
   it('runs a handler that is not marked as a pg-boss job, outside the transaction', async () => {
