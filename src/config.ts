@@ -46,8 +46,12 @@ export interface Config {
   bossMaintenanceSeconds: number;
 }
 
-/** Reverse proxies on this machine or a private network; a client from the internet cannot pick its address. */
-export const DEFAULT_TRUSTED_PROXIES = 'loopback,linklocal,uniquelocal';
+/**
+ * A reverse proxy on this machine. Not the private networks: any client on an office LAN or a container
+ * network could then name its own address and slip past the login limit per address. A proxy elsewhere
+ * is named in ORDO_TRUST_PROXY.
+ */
+export const DEFAULT_TRUSTED_PROXIES = 'loopback';
 
 function trustProxy(value: string | undefined): string | boolean {
   if (value === undefined || value.trim() === '') return DEFAULT_TRUSTED_PROXIES;

@@ -16,6 +16,7 @@ import { orderRoutes } from './routes/api/orders.ts';
 import { processRoutes } from './routes/api/processes.ts';
 import { ticketRoutes } from './routes/api/tickets.ts';
 import { healthRoutes } from './routes/health.ts';
+import { registerJsonBodyParser } from './json-body.ts';
 import { HttpProblem } from './problem.ts';
 import { unstorableInput, validatorCompiler } from './validation.ts';
 
@@ -71,6 +72,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('registeredRoutes', { getter: () => registeredRoutes });
 
   app.setValidatorCompiler(validatorCompiler);
+  // JSON with a reason for every refusal; no text/plain parser (a JSON document sent as text/plain is a
+  // client's mistake, answered 415, not read as a string that then fails validation).
+  registerJsonBodyParser(app);
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

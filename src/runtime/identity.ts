@@ -60,6 +60,15 @@ export async function verifyLogin(db: DbOrTx, email: string, password: string): 
 }
 
 /**
+ * What the admin pages show of a token to tell it apart: `ordo_` and four of a generated token's 43
+ * random characters. Nothing of a value someone chose: it may be short enough for nine characters to
+ * be all of it.
+ */
+export function tokenPrefix(token: string, chosen: boolean): string {
+  return chosen ? '' : token.slice(0, 9);
+}
+
+/**
  * Issue an API token for a user. The token text is returned once and never stored; `value` lets an
  * administrator or the bootstrap set a known token (tests, automation).
  */
@@ -67,7 +76,7 @@ export async function issueToken(db: DbOrTx, userId: string, name: string, value
   const token = value ?? generateToken();
   const row = await db
     .insertInto('api_tokens')
-    .values({ user_id: userId, name, token_hash: hashToken(token), prefix: token.slice(0, 9) })
+    .values({ user_id: userId, name, token_hash: hashToken(token), prefix: tokenPrefix(token, value !== undefined) })
     .onConflict((oc) => oc.column('token_hash').doNothing())
     .returning('id')
     .executeTakeFirst();

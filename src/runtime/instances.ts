@@ -8,7 +8,7 @@ import { newId } from '../db/ids.ts';
 import type { Database, Db, Tx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import type { ProcessDefinitionRow, ProcessInstanceRow } from '../db/tables/processes.table.ts';
-import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
+import { OPEN_TICKET_STATUSES, type TicketRow } from '../db/tables/tickets.table.ts';
 import { sameJson } from '../orders/canonical.ts';
 import { checkOrderShape } from '../orders/shape.ts';
 import type { Order } from '../orders/schema.ts';
@@ -17,7 +17,8 @@ import { bossDb, deterministicJobId, QUEUES, type ServiceJobData, type TimerJobD
 import { latestDefinition, type ModelCache } from './definitions.ts';
 import { historySteps, type HistoryEntry } from './history.ts';
 import { jobLogger, recordsOnly, type JobHandler } from './jobs/index.ts';
-import { searchColumns, searchColumnsJson, type IntakeOrderValues, type StoredIntakeOrder } from './orders.ts';
+import { searchColumns, searchColumnsJson, type IntakeOrderValues, type IntakeView, type StoredIntakeOrder } from './orders.ts';
+import { toTicketView, type TicketView } from './views.ts';
 
 /**
  * One use case, one transaction: lock an instance, step it with an event, and write everything that
@@ -156,6 +157,8 @@ export class StepSession {
   /** Jobs this step reached whose handlers run in this transaction, run once the step is recorded. */
   private readonly inlinePending: Array<{ row: ProcessInstanceRow; effect: RunJobEffect }> = [];
   private readonly inlineRuns = new Map<string, number>();
+  /** Tickets opened for new orders (`newOrderView`), by order, once written. */
+  private readonly openedTickets = new Map<string, TicketView[]>();
   /** Instances created in this session: no job can have recorded an effect for them yet. */
   private readonly created = new Set<string>();
   private readonly jobEffects: Array<{ key: string; job: string; order_id: string | null; instance_id: string; data: Record<string, unknown> }> = [];
@@ -346,7 +349,7 @@ export class StepSession {
     // no value it could plan for: planned with the call's own values, an empty array looks cheaper than
     // the generic plan, and PostgreSQL would plan the statement again on every call (a custom plan:
     // 0.5 ms of planning per call, more than a small batch's inserts).
-    const { rows: stored } = await sql<{ id: string; revision: number; created_at: Date; updated_at: Date }>`${options.alone ? FLUSH_ALONE : FLUSH}
+    const { rows: stored } = await sql<{ id: string; revision: number; created_at: Date; updated_at: Date; opened_tickets: Array<[string, string, string, number]> | null }>`${options.alone ? FLUSH_ALONE : FLUSH}
       with
       new_orders as (
         insert into orders (id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
@@ -390,7 +393,7 @@ export class StepSession {
           issues, array(select jsonb_array_elements_text(t.codes)), instructions, fields, error, created_at, updated_at
         from ticket_rows t
         on conflict (instance_id, wait_id) where status in ('open', 'in_progress') do nothing
-        returning id, instance_id, wait_id
+        returning id, instance_id, wait_id, revision
       ),
       opened_events as (
         insert into ticket_events (ticket_id, actor, kind, data)
@@ -416,10 +419,37 @@ export class StepSession {
         select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(parts.jobEffects)}::jsonb)
           as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
       )
-      select * from new_orders where (select ordo_expect_latest_definition(${this.options.expectLatest?.key ?? null}::text, ${this.options.expectLatest?.id ?? null}::uuid))`.execute(this.trx);
+      -- With the new orders, the tickets opened for them: intake answers with them (one evaluation, only
+      -- when there are new orders).
+      select *, (select json_agg(json_build_array(o.id::text, o.instance_id, o.wait_id, o.revision)) from opened o) as opened_tickets
+      from new_orders where (select ordo_expect_latest_definition(${this.options.expectLatest?.key ?? null}::text, ${this.options.expectLatest?.id ?? null}::uuid))`.execute(this.trx);
     if (stored.length === 0) return;
     const written = new Map(parts.newOrders.map((o) => [o.id, o]));
-    for (const row of stored) this.writtenOrders.set(row.id, { ...written.get(row.id)!, ...row });
+    for (const { opened_tickets: _opened, ...row } of stored) this.writtenOrders.set(row.id, { ...written.get(row.id)!, ...row });
+    const opened = stored[0]!.opened_tickets;
+    if (opened && opened.length > 0) {
+      const ids = new Map(opened.map(([id, instanceId, waitId, revision]) => [`${instanceId} ${waitId}`, { id, revision }]));
+      for (const t of parts.tickets) {
+        const got = ids.get(`${t.values.instance_id} ${t.values.wait_id}`);
+        if (!got || !t.values.order_id) continue;
+        const view = toTicketView({ ...(t.values as unknown as TicketRow), id: got.id, revision: got.revision, assignee_id: null, closed_at: null, assignee_email: null });
+        const list = this.openedTickets.get(t.values.order_id);
+        if (list) list.push(view);
+        else this.openedTickets.set(t.values.order_id, [view]);
+      }
+    }
+  }
+
+  /**
+   * A new order written by this session (`adoptUnwrittenOrders`) as intake answers with it: the tickets
+   * its first step opened and the elements its lifecycle waits at.
+   */
+  newOrderView(orderId: string): IntakeView {
+    let activeSteps: string[] = [];
+    for (const r of this.rows.values()) {
+      if (r.order_id === orderId && !r.parent_id) activeSteps = r.status === 'active' ? r.waiting_at : [];
+    }
+    return { tickets: this.openedTickets.get(orderId) ?? [], activeSteps };
   }
 
   /**

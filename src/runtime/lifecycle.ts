@@ -5,7 +5,7 @@ import type { ProcessDefinitionRow } from '../db/tables/processes.table.ts';
 import { QUEUES, bossDb, deterministicJobId, type StartJobData } from './boss.ts';
 import { latestDefinition } from './definitions.ts';
 import { StepSession, type RuntimeContext, type StepOutcome } from './instances.ts';
-import type { IntakeOrderValues, StoredIntakeOrder } from './orders.ts';
+import type { IntakeOrderValues, IntakeView, StoredIntakeOrder } from './orders.ts';
 
 /** The process every received order runs through (processes/order-lifecycle.bpmn). */
 export const ORDER_LIFECYCLE_KEY = 'order-lifecycle';
@@ -85,7 +85,7 @@ export async function startLifecyclesWithNewOrders(
   orders: readonly IntakeOrderValues[],
   settings: LifecycleSettings,
   definition: ProcessDefinitionRow,
-): Promise<StoredIntakeOrder[]> {
+): Promise<Array<StoredIntakeOrder & { view: IntakeView }>> {
   const session = new StepSession(ctx, trx, { jobSavepoints: false, expectLatest: { key: definition.key, id: definition.id } });
   session.adoptUnwrittenOrders(orders);
   await startOrderLifecycles(session, orders.map((o) => o.id), settings, { fresh: true, definition });
@@ -93,7 +93,7 @@ export async function startLifecyclesWithNewOrders(
   return orders.map((o) => {
     const stored = session.writtenOrder(o.id);
     if (!stored) throw new Error(`order ${o.external_id} from ${o.channel} was not written`);
-    return stored;
+    return { ...stored, view: session.newOrderView(o.id) };
   });
 }
 

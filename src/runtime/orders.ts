@@ -8,6 +8,7 @@ import { isStaleDefinition } from '../db/transaction.ts';
 import { bodyHash } from '../orders/canonical.ts';
 import { formatMinorUnits, toMinorUnits } from '../orders/money.ts';
 import type { Order } from '../orders/schema.ts';
+import type { TicketView } from './views.ts';
 
 export interface OrderRecord {
   id: string;
@@ -26,8 +27,18 @@ export interface OrderRecord {
   updatedAt: Date;
 }
 
+/**
+ * Where a new order stands after its first lifecycle step, as the step session wrote it: the tickets it
+ * opened and the elements its lifecycle waits at. Given when intake knows it without a query (the
+ * batcher's path); absent otherwise.
+ */
+export interface IntakeView {
+  tickets: TicketView[];
+  activeSteps: string[];
+}
+
 export type IntakeResult =
-  | { outcome: 'created'; order: OrderRecord }
+  | { outcome: 'created'; order: OrderRecord; view?: IntakeView }
   | { outcome: 'existing'; order: OrderRecord }
   | { outcome: 'conflict'; order: OrderRecord };
 
@@ -53,7 +64,7 @@ export interface IntakeHooks {
    * any failure; the caller receives the orders again one by one through `afterCreate`. The caller sends
    * nothing more in the transaction, so the hook's last statement may end it (`ALONE_MARK`).
    */
-  receiveNew?: (trx: Tx, orders: readonly IntakeOrderValues[], definition: ProcessDefinitionRow) => Promise<StoredIntakeOrder[]>;
+  receiveNew?: (trx: Tx, orders: readonly IntakeOrderValues[], definition: ProcessDefinitionRow) => Promise<Array<StoredIntakeOrder & { view?: IntakeView }>>;
   /**
    * The lifecycle version intake saw last (kept by intake; start with `{ current: null }`). While set, a
    * batch goes to `receiveNew` without asking the database anything first; `receiveNew` must then fail
@@ -285,9 +296,10 @@ async function writeAllNew(
 ): Promise<IntakeResult[]> {
   const values = items.map((item, n) => intakeValues(newId(), item, hashes[n]!));
   const stored = await db.transaction().execute((trx) => receiveNew(trx, values, definition));
-  return stored.map((s) => ({
+  return stored.map(({ view, ...s }) => ({
     outcome: 'created',
     order: toOrderRecord({ ...s, tags: [] }),
+    ...(view ? { view } : {}),
   }));
 }
 

@@ -20,10 +20,16 @@ const SESSION_TOUCH_INTERVAL_MS = 60 * 1000;
 
 /** Failed logins counted over this window... */
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-/** ...at most this many per e-mail address (guessing one account's password)... */
+/** ...at most this many per e-mail address from one client address (guessing one account's password)... */
 export const LOGIN_MAX_FAILURES_PER_EMAIL = 10;
-/** ...and this many per client address (spraying many accounts; a shared office NAT needs some slack). */
+/** ...this many per client address (spraying many accounts; a shared office NAT needs some slack)... */
 export const LOGIN_MAX_FAILURES_PER_IP = 20;
+/**
+ * ...and this many per e-mail address from all client addresses together (guessing from many). Far above
+ * the per-address limit: a few failures typed anywhere must not lock the account's owner out, as one
+ * limit per e-mail for every address would (anyone could keep an administrator out by guessing wrong).
+ */
+export const LOGIN_MAX_FAILURES_PER_EMAIL_ALL_ADDRESSES = 100;
 /** Login attempts older than this are deleted; they only matter inside the window. */
 const LOGIN_ATTEMPTS_KEEP_MS = 24 * 60 * 60 * 1000;
 /** First key of the two-key advisory locks serialising login attempts per e-mail and per address. */
@@ -160,7 +166,8 @@ export async function logIn(
     const counts = await trx
       .selectFrom('login_attempts')
       .select([
-        sql<number>`count(*) filter (where email = ${email})::int`.as('by_email'),
+        sql<number>`count(*) filter (where email = ${email} and ip = ${input.ip})::int`.as('by_email'),
+        sql<number>`count(*) filter (where email = ${email})::int`.as('by_email_anywhere'),
         sql<number>`count(*) filter (where ip = ${input.ip})::int`.as('by_ip'),
         sql<Date | null>`min(at)`.as('oldest'),
       ])
@@ -168,7 +175,11 @@ export async function logIn(
       .where('succeeded', '=', false)
       .where((eb) => eb.or([eb('email', '=', email), eb('ip', '=', input.ip)]))
       .executeTakeFirstOrThrow();
-    if (counts.by_email >= LOGIN_MAX_FAILURES_PER_EMAIL || counts.by_ip >= LOGIN_MAX_FAILURES_PER_IP) {
+    if (
+      counts.by_email >= LOGIN_MAX_FAILURES_PER_EMAIL ||
+      counts.by_ip >= LOGIN_MAX_FAILURES_PER_IP ||
+      counts.by_email_anywhere >= LOGIN_MAX_FAILURES_PER_EMAIL_ALL_ADDRESSES
+    ) {
       const oldest = counts.oldest ? new Date(counts.oldest).getTime() : now.getTime();
       return { limited: true as const, retryAfterMs: Math.max(1000, oldest + LOGIN_WINDOW_MS - now.getTime()) };
     }

@@ -87,7 +87,7 @@ describe('login', () => {
 
   it('ignores a next that leaves the site', async () => {
     const user = await createConsoleUser(t, 'operator');
-    for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/logout']) {
+    for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', '/logout', '/.//evil.example/x', '/a/..//evil.example', '/%2e//evil.example']) {
       const res = await submitLogin(t, user.email, user.password, { next });
       expect(res.status, next).toBe(303);
       expect(res.headers.location, next).toBe('/');

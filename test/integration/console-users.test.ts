@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../src/runtime/identity.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { CONSOLE_PASSWORD, loginAs, submitLogin, type ConsoleBrowser } from '../support/console.ts';
 
@@ -84,6 +85,17 @@ describe('/admin/users', () => {
     const row = await db.selectFrom('users').select(['role', 'disabled_at']).where('id', '=', admin.user.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ role: 'admin', disabled_at: null });
     await db.updateTable('users').set({ disabled_at: null }).execute();
+  });
+
+  it('shows nothing of a token whose value was chosen (a bootstrap token), not even its start', async () => {
+    const user = await loginAs(t, 'operator');
+    await issueToken(t.database.db, user.user.id, 'automation', 'dev-token');
+    const row = await t.database.db.selectFrom('api_tokens').select('prefix').where('user_id', '=', user.user.id).executeTakeFirstOrThrow();
+    expect(row.prefix).toBe('');
+    const page = await admin.get(`/admin/users/${user.user.id}`);
+    expect(page.text).toContain('chosen value');
+    expect(page.text).not.toContain('dev-token');
+    expect((await t.http.get('/api/v1/orders').set('authorization', 'Bearer dev-token')).status).toBe(200);
   });
 
   it('issues an API token shown once, lists it by prefix afterwards, and revokes it', async () => {

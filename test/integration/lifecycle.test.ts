@@ -53,6 +53,29 @@ describe('the order lifecycle', () => {
     expect((await getOrder(id)).status).toBe('completed');
   });
 
+  it('answers a new order with the tickets its first step opened and where it waits, as GET shows them', async () => {
+    const held = await t.http.post('/api/v1/orders').set(auth()).send(broken((o) => (o.customer.phone = null)));
+    expect(held.status).toBe(201);
+    expect(held.body.status).toBe('on_hold');
+    expect(held.body.tickets).toHaveLength(1);
+    expect(held.body.tickets[0]).toMatchObject({ orderId: held.body.id, kind: 'validation', status: 'open', issues: [expect.objectContaining({ code: 'PHONE_MISSING' })] });
+    expect(held.body.activeSteps).toHaveLength(1);
+    const got = await getOrder(held.body.id);
+    expect(held.body.tickets).toEqual(got.tickets);
+    expect(held.body.activeSteps).toEqual(got.activeSteps);
+
+    const clean = await t.http.post('/api/v1/orders').set(auth()).send(validOrder({ externalId: nextId() }));
+    expect(clean.body).toMatchObject({ status: 'released', tickets: [] });
+    expect(clean.body.activeSteps).toEqual((await getOrder(clean.body.id)).activeSteps);
+    expect(clean.body.activeSteps).toHaveLength(1);
+
+    // Sent again: the same answer, from the database.
+    const again = await t.http.post('/api/v1/orders').set(auth()).send(held.body.data);
+    expect(again.status).toBe(200);
+    expect(again.body.tickets).toEqual(got.tickets);
+    expect(again.body.activeSteps).toEqual(got.activeSteps);
+  });
+
   const cases: Array<[string, string, (o: Order) => void, Partial<Order>?]> = [
     ['ADDRESS_MISSING', 'shippingAddress', (o) => (o.shippingAddress = null)],
     ['STREET_MISSING', 'shippingAddress.street', (o) => (o.shippingAddress!.street = '  ')],
@@ -183,7 +206,10 @@ describe('the order lifecycle', () => {
     const id = await post(broken((o) => (o.customer.phone = null)));
     const held = await settled(id, 'on_hold');
     const ticketId = held.tickets[0].id;
-    await t.http.patch(`/api/v1/orders/${id}`).set(auth()).send({ customer: { email: 'anna.nowak@example.com' } });
+    // RFC 7396's own media type is taken as well as application/json.
+    const partial = await t.http.patch(`/api/v1/orders/${id}`).set(auth()).set('content-type', 'application/merge-patch+json').send(JSON.stringify({ customer: { email: 'anna.nowak@example.com' } }));
+    expect(partial.status).toBe(200);
+    expect(partial.body.data.customer.email).toBe('anna.nowak@example.com');
     // The ticket is still open (the phone is still missing); now everyone fixes it at the same moment.
     const results = await Promise.all(
       Array.from({ length: 10 }, () => t.http.post(`/api/v1/tickets/${ticketId}/retry`).set(auth()).send({ patch: { customer: { phone: '+48 601 234 567' } } })),
@@ -242,6 +268,7 @@ describe('the order lifecycle', () => {
     expect(ident.status).toBe(400);
     const proto = await t.http.patch(`/api/v1/orders/${id}`).set(auth()).set('content-type', 'application/json').send('{"customer":{"__proto__":{"x":1}}}');
     expect(proto.status).toBe(400);
+    expect(proto.body.field).toBe('customer.__proto__');
     expect((await getOrder(id)).data.lines).toHaveLength(1);
   });
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as m0012 from '../../migrations/0012_hide_chosen_token_prefixes.ts';
 import { migrateToLatest, MigrationError } from '../../src/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -18,6 +19,21 @@ describe('migrations', () => {
     expect(await migrateToLatest(database.db)).toEqual([]);
     const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = 'public'`.execute(database.db);
     expect(tables.rows.map((r) => r.tablename)).toEqual(expect.arrayContaining(['users', 'api_tokens', 'orders', 'order_events']));
+  });
+
+  it('0012 blanks the shown start of tokens whose value was chosen, and keeps a generated token\'s', async () => {
+    const user = await database.db.insertInto('users').values({ email: 'm0012@test.local', name: 'M', role: 'admin', password_hash: 'x' }).returning('id').executeTakeFirstOrThrow();
+    const tokens = [
+      { prefix: 'dev-token', token_hash: 'h1' },
+      { prefix: 'ordo_Ab-9', token_hash: 'h2' },
+    ];
+    await database.db.insertInto('api_tokens').values(tokens.map((t) => ({ ...t, user_id: user.id, name: t.prefix }))).execute();
+    await m0012.up(database.db);
+    const rows = await database.db.selectFrom('api_tokens').select(['name', 'prefix']).where('user_id', '=', user.id).orderBy('name').execute();
+    expect(rows).toEqual([
+      { name: 'dev-token', prefix: '' },
+      { name: 'ordo_Ab-9', prefix: 'ordo_Ab-9' },
+    ]);
   });
 
   it('report the migration that failed, and leave nothing of it behind', async () => {

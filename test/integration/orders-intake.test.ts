@@ -111,17 +111,36 @@ describe('POST /api/v1/orders', () => {
     expect(res.status).toBe(201);
   });
 
-  it('answers malformed JSON with 400 problem+json and no stack trace', async () => {
+  it('answers malformed JSON with 400 problem+json saying why, and no stack trace', async () => {
     const res = await post('{"channel": "webshop", ');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('MALFORMED_JSON');
+    expect(res.body.detail).toMatch(/^The body could not be parsed as JSON: .*(end of JSON input|Expected)/i);
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+    const token = await post('{"channel": tru}');
+    expect(token.body.detail).toMatch(/Unexpected token/);
+    const empty = await post('  ');
+    expect(empty.status).toBe(400);
+    expect(empty.body.detail).toBe('The body is empty; send the JSON document.');
   });
 
-  it('refuses prototype-pollution keys', async () => {
+  it('refuses prototype-pollution keys, naming where they are', async () => {
     const res = await post('{"__proto__": {"admin": true}, "channel": "webshop"}');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('MALFORMED_JSON');
+    expect(res.body.field).toBe('__proto__');
+    const nested = await post('{"channel": "webshop", "lines": [{"sku": "A"}, {"constructor": {"prototype": {"x": 1}}}]}');
+    expect(nested.status).toBe(400);
+    expect(nested.body.field).toBe('lines[1].constructor.prototype');
+    expect(nested.body.detail).toContain('forbidden key at lines[1].constructor.prototype');
+    // Spelled with escapes, it is the same key.
+    const escaped = await post('{"customer": {"\\u005f_proto__": {"admin": true}}}');
+    expect(escaped.status).toBe(400);
+    expect(escaped.body.field).toBe('customer.__proto__');
+    // A key merely named constructor is data.
+    const plain = await post({ ...validOrder({ externalId: 'INTAKE-CTOR' }), metadata: { constructor: 'Bob the builder' } });
+    expect(plain.status).toBe(201);
+    expect(await t.database.db.selectFrom('orders').select('id').where('external_id', '=', 'INTAKE-CTOR').execute()).toHaveLength(1);
   });
 
   it('answers 413 for bodies over 1 MiB', async () => {
@@ -131,9 +150,16 @@ describe('POST /api/v1/orders', () => {
     expect(res.body.code).toBe('BODY_TOO_LARGE');
   });
 
-  it('answers 415 for a body that is not JSON', async () => {
+  it('answers 415 for a body that is not JSON, saying what to send', async () => {
     const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).set('content-type', 'text/csv').send('a,b');
     expect(res.status).toBe(415);
+    expect(res.body.detail).toContain('Send application/json');
+    // JSON sent as text/plain is not read as a string that then fails validation.
+    const text = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).set('content-type', 'text/plain').send(JSON.stringify(validOrder({ externalId: 'INTAKE-TEXT' })));
+    expect(text.status).toBe(415);
+    // A merge patch's media type is for PATCH only.
+    const patchType = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).set('content-type', 'application/merge-patch+json').send(JSON.stringify(validOrder({ externalId: 'INTAKE-MP' })));
+    expect(patchType.status).toBe(415);
   });
 });
 

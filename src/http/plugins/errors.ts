@@ -39,7 +39,7 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('BODY_TOO_LARGE', `Bodies are limited to ${formatBytes(route.bodyLimitBytes ?? 1024 * 1024)} here.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem('UNSUPPORTED_MEDIA_TYPE', e.message);
+      return problem('UNSUPPORTED_MEDIA_TYPE', `${e.message}. Send application/json (a BPMN diagram to deploy: application/xml).`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem('MALFORMED_JSON', 'The Content-Length header does not match the body.');
     case 'FST_ERR_RATE_LIMIT_EXCEEDED':

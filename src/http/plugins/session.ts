@@ -46,7 +46,10 @@ export function safeNext(value: unknown): string | null {
   try {
     const url = new URL(value, 'http://ordo.invalid');
     if (url.origin !== 'http://ordo.invalid' || url.pathname === '/login' || url.pathname === '/logout') return null;
-    return url.pathname + url.search;
+    // Checked again once normalised: `/.//evil.example` and `/a/..//evil.example` become `//evil.example`,
+    // which a browser reads as another site.
+    const path = url.pathname + url.search;
+    return path.startsWith('//') || path.startsWith('/\\') ? null : path;
   } catch {
     return null;
   }

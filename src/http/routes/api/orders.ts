@@ -41,7 +41,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
       }
       reply.header('location', `/api/v1/orders/${result.order.id}`);
       reply.status(result.outcome === 'created' ? 201 : 200);
-      return orderView(result.order);
+      // Its tickets and active steps as its first step left them (the batcher's path knows them without a
+      // query); an order sent again, or received another way, is looked up. A `received` order has none yet.
+      if (result.outcome === 'created' && result.view) return orderView(result.order, result.view);
+      return orderView(result.order, result.order.status === 'received' && result.outcome === 'created' ? {} : await orderExtras(result.order.id));
     },
   );
 
