@@ -42,6 +42,14 @@ export const ORDER_CANCELLED = 'order-cancelled';
  */
 export const LIFECYCLE_VARIABLES = Object.freeze(['order', 'orderId', 'settings'] as const);
 
+/** A messageId already taken by a message of another name or for another business key. */
+export class MessageIdConflict extends Error {
+  readonly code = 'MESSAGE_ID_TAKEN' as const;
+  constructor(readonly messageId: string, readonly takenByName: string, readonly takenByBusinessKey: string | null) {
+    super(`messageId "${messageId}" was used already for the message "${takenByName}"${takenByBusinessKey === null ? ' without a business key' : ` to ${takenByBusinessKey}`}; a messageId names one delivery, so send this message under an id of its own.`);
+  }
+}
+
 export class MessageError extends Error {
   readonly code = 'RESERVED_VARIABLES' as const;
   constructor(readonly fields: string[]) {
@@ -64,7 +72,10 @@ export async function correlateMessage(ctx: RuntimeContext, input: MessageInput)
         .returning('message_id')
         .executeTakeFirst();
       if (!first) {
-        const seen = await trx.selectFrom('received_messages').select('instance_id').where('message_id', '=', input.messageId).executeTakeFirst();
+        const seen = await trx.selectFrom('received_messages').select(['instance_id', 'name', 'business_key']).where('message_id', '=', input.messageId).executeTakeFirst();
+        // An id names one delivery: the same id on another message is the sender's mistake, not a redelivery
+        // to drop (a cancellation sent under a payment's id would never cancel anything).
+        if (seen && (seen.name !== input.name || seen.business_key !== input.businessKey)) throw new MessageIdConflict(input.messageId, seen.name, seen.business_key);
         return { outcome: 'duplicate', instanceId: seen?.instance_id ?? null } as const;
       }
     }

@@ -170,6 +170,23 @@ describe('the order lifecycle', () => {
     expect(res.status).toBe(200);
     const released = await settled(id, 'released');
     expect(released.data.payment.status).toBe('paid');
+
+    // The same id again is a redelivery; on another message or another order it is the sender's mistake.
+    const again = await t.http.post(`/api/v1/orders/${id}/messages`).set(auth()).send({ name: 'payment-confirmed', messageId: `pay-${id}`, variables: { payment: { reference: 'TRANSFER-42' } } });
+    expect(again.status).toBe(200);
+    const other = await post(broken((o) => ((o.payment.method = 'bank_transfer'), (o.payment.status = 'pending'))));
+    await settled(other, 'awaiting_payment');
+    for (const [orderId, name] of [
+      [other, 'payment-confirmed'],
+      [id, 'order-cancelled'],
+    ] as const) {
+      const reused = await t.http.post(`/api/v1/orders/${orderId}/messages`).set(auth()).send({ name, messageId: `pay-${id}` });
+      expect(reused.status, name).toBe(409);
+      expect(reused.body).toMatchObject({ code: 'CONFLICT', field: 'messageId' });
+      expect(reused.body.detail).toContain('"payment-confirmed"');
+    }
+    expect((await getOrder(other)).status).toBe('awaiting_payment');
+    expect((await getOrder(id)).status).toBe('released');
   });
 
   it('raises the payment-overdue ticket when no payment comes within the configured time', async () => {

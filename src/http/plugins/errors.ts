@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { isRetryableConflict } from '../../db/transaction.ts';
 import { BulkError } from '../../runtime/bulk.ts';
-import { MessageError, MessageStartForbidden } from '../../runtime/messages.ts';
+import { MessageError, MessageIdConflict, MessageStartForbidden } from '../../runtime/messages.ts';
 import { TicketError } from '../../runtime/tickets.ts';
 import { formatAjvErrors } from '../validation.ts';
 import { HttpProblem, problem, type Problem } from '../problem.ts';
@@ -26,6 +26,7 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
   }
   if (err instanceof BulkError) return problem('VALIDATION_FAILED', err.message);
   if (err instanceof MessageStartForbidden) return problem('FORBIDDEN', err.message);
+  if (err instanceof MessageIdConflict) return problem('CONFLICT', err.message, { reason: err.code, field: 'messageId' });
   if (err instanceof MessageError) return problem('VALIDATION_FAILED', err.message, { errors: err.fields.map((f) => ({ field: `variables.${f}`, message: 'is set by the lifecycle, not by messages' })) });
   const e = err as FastifyError & { validationContext?: string };
   if (e.validation) {

@@ -5,7 +5,7 @@ import { getOrder } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { IdParams, problemResponses } from '../../schemas/common.ts';
+import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.ts';
 
 const MessageBody = Type.Object(
   {
@@ -34,7 +34,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     '/messages',
     {
       onRequest: requirePermission('messages:send'),
-      schema: { tags: ['messages'], summary: 'Correlate a message by name and business key', body: MessageBody, response: { 200: MessageAnswer, ...problemResponses } },
+      schema: { tags: ['messages'], summary: 'Correlate a message by name and business key', body: MessageBody, response: { 200: MessageAnswer, 409: ProblemSchema, ...problemResponses } },
     },
     async (request) => {
       const b = request.body;
@@ -50,7 +50,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     '/orders/:id/messages',
     {
       onRequest: requirePermission('messages:send'),
-      schema: { tags: ['orders'], summary: "Send a message to an order's lifecycle (payment-confirmed, order-cancelled, ...)", params: IdParams, body: OrderMessageBody, response: { 200: MessageAnswer, ...problemResponses } },
+      schema: { tags: ['orders'], summary: "Send a message to an order's lifecycle (payment-confirmed, order-cancelled, ...)", params: IdParams, body: OrderMessageBody, response: { 200: MessageAnswer, 409: ProblemSchema, ...problemResponses } },
     },
     async (request) => {
       const order = await getOrder(deps.db, request.params.id);
