@@ -126,6 +126,9 @@ describe('/processes and the version page', () => {
     expect(xml.headers['content-type']).toMatch(/^application\/xml/);
     expect(xml.text).toContain('<bpmn:process id="order-lifecycle"');
     expect((await analyst.get('/processes/order-lifecycle?version=9')).status).toBe(404);
+    for (const url of ['/processes/order-lifecycle?version=99999999999999', '/processes/order-lifecycle?compare=2147483648', '/processes/order-lifecycle/elements/Task_ValidateAddress?version=2147483648']) {
+      expect((await analyst.get(url)).status, url).toBe(400);
+    }
     expect((await analyst.get('/processes/nope')).status).toBe(404);
   });
 

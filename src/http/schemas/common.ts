@@ -30,3 +30,6 @@ export const problemResponses = {
   403: ProblemSchema,
   404: ProblemSchema,
 };
+
+/** A process version as a path or query parameter: PostgreSQL's integer, so a larger number is a 400, not a failed query. */
+export const ProcessVersion = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });

@@ -41,6 +41,11 @@ describe('POST /api/v1/processes', () => {
     expect(v1.status).toBe(200);
     expect(v1.body.xml).toContain('amount * 2');
     expect(v1.body.stats).toEqual({ elements: {} });
+    // A version past PostgreSQL's integer is a shape error, not a failed query.
+    const huge = await t.http.get('/api/v1/processes/approval/versions/2147483648').set('authorization', `Bearer ${t.token}`);
+    expect(huge.status).toBe(400);
+    expect(huge.body.code).toBe('VALIDATION_FAILED');
+    expect((await t.http.get('/api/v1/processes/approval/versions/2147483647').set('authorization', `Bearer ${t.token}`)).status).toBe(404);
   });
 
   it('refuses a diagram it cannot run with 422 and one error per element, storing nothing', async () => {

@@ -8,7 +8,7 @@ import { whatIf, WHAT_IF_MAX_ORDERS } from '../../../runtime/what-if.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.ts';
+import { IdParams, ProblemSchema, ProcessVersion, problemResponses } from '../../schemas/common.ts';
 
 /** Diagrams are a few hundred kB; the MIWG files are under 200 kB. */
 export const BPMN_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -129,7 +129,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     '/processes/:key/versions/:version',
     {
       onRequest: requirePermission('processes:read'),
-      schema: { tags: ['processes'], summary: 'One version: its XML and per-element statistics', params: Type.Object({ key: Type.String({ maxLength: 200 }), version: Type.Integer({ minimum: 1 }) }) },
+      schema: { tags: ['processes'], summary: 'One version: its XML and per-element statistics', params: Type.Object({ key: Type.String({ maxLength: 200 }), version: ProcessVersion }) },
     },
     async (request) => {
       const def = await definitionByVersion(db, request.params.key, request.params.version);

@@ -13,6 +13,7 @@ import { CHANGE_LABELS, CHANGES, whatIf, type ElementTrace, type WhatIfReport, t
 import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { problem, HttpProblem } from '../../problem.ts';
+import { ProcessVersion } from '../../schemas/common.ts';
 
 /**
  * The analysts' pages: every process with its versions, a version's diagram with the heatmap and what
@@ -40,13 +41,13 @@ const WAITING_PAGE_SIZE = 50;
 
 const Key = Type.String({ minLength: 1, maxLength: 200 });
 const KeyParams = Type.Object({ key: Key });
-const VersionQuery = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) });
-const ShowQuery = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })), compare: Type.Optional(Type.Integer({ minimum: 1 })) });
+const VersionQuery = Type.Object({ version: Type.Optional(ProcessVersion) });
+const ShowQuery = Type.Object({ version: Type.Optional(ProcessVersion), compare: Type.Optional(ProcessVersion) });
 const ElementParams = Type.Object({ key: Key, elementId: Type.String({ minLength: 1, maxLength: 200 }) });
-const ElementQuery = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })), cursor: Type.Optional(Type.String({ maxLength: 300 })) });
+const ElementQuery = Type.Object({ version: Type.Optional(ProcessVersion), cursor: Type.Optional(Type.String({ maxLength: 300 })) });
 const NewQuery = Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) });
 const WhatIfQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) });
-const MigrateQuery = Type.Object({ from: Type.Integer({ minimum: 1 }) });
+const MigrateQuery = Type.Object({ from: ProcessVersion });
 // A form field is text: the version arrives as digits.
 const MigrateBody = Type.Object({ from: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }), _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
 const MigrationParams = Type.Object({ key: Key, id: Type.String({ maxLength: 64 }) });
