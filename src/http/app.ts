@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import { OptionalKind } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -85,6 +86,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   // Before any schema runs, on every route: text PostgreSQL cannot store and documents nested too deep.
   app.addHook('preValidation', async (request) => {
+    // A route whose body is optional (Type.Optional) takes a request with none as an empty object:
+    // `POST /tickets/:id/retry` with nothing to patch needs no `{}`.
+    if (request.body === undefined && (request.routeOptions.schema?.body as { [OptionalKind]?: string } | undefined)?.[OptionalKind] === 'Optional') request.body = {};
     const errors = [
       ...unstorableInput(request.params, 'params'),
       ...unstorableInput(request.query, 'querystring'),

@@ -235,7 +235,12 @@ export async function completeTicket(ctx: RuntimeContext, ticketId: string, valu
       if (r.error) errors.push({ field: f.name, message: r.error });
       else if (r.value !== undefined) variables[f.name] = r.value;
     }
-    if (errors.length > 0) throw new TicketError('FIELDS_INVALID', `${errors.length} field(s) need a value.`, { errors });
+    // A value for no field of the form would be dropped without a word: the sender meant something by it.
+    const declared = new Set(fields.map((f) => f.name));
+    for (const name of Object.keys(values)) {
+      if (!declared.has(name)) errors.push({ field: name, message: fields.length > 0 ? `is not a field of this task's form (its fields: ${[...declared].join(', ')})` : "is not a field of this task's form (it has none)" });
+    }
+    if (errors.length > 0) throw new TicketError('FIELDS_INVALID', `${errors.length} field(s) are missing or not as the form expects.`, { errors });
     await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'completed', data: JSON.stringify({ variables }) }).execute();
     await applyEvent(ctx, trx, row.instance_id, { type: 'userTaskCompleted', waitId: row.wait_id, variables }, actor.name);
     return toTicketView((await ticketQuery(trx).where('tickets.id', '=', row.id).executeTakeFirstOrThrow())!);

@@ -254,8 +254,17 @@ describe('the order lifecycle', () => {
     const missing = await t.http.post(`/api/v1/tickets/${ticket.id}/complete`).set(auth()).send({ variables: {} });
     expect(missing.status).toBe(422);
     expect(missing.body.errors[0]).toMatchObject({ field: 'approved' });
-    const retry = await t.http.post(`/api/v1/tickets/${ticket.id}/retry`).set(auth()).send({});
+    // No body at all is an empty one (the body is optional), answered the same way.
+    const bare = await t.http.post(`/api/v1/tickets/${ticket.id}/complete`).set(auth());
+    expect(bare.status).toBe(422);
+    expect(bare.body.errors[0]).toMatchObject({ field: 'approved' });
+    // A value for no field of the form is named, not dropped.
+    const stray = await t.http.post(`/api/v1/tickets/${ticket.id}/complete`).set(auth()).send({ variables: { approved: true, approvedBy: 'me' } });
+    expect(stray.status).toBe(422);
+    expect(stray.body.errors).toEqual([expect.objectContaining({ field: 'approvedBy', message: expect.stringContaining('approved') })]);
+    const retry = await t.http.post(`/api/v1/tickets/${ticket.id}/retry`).set(auth());
     expect(retry.status).toBe(422);
+    expect(retry.body.reason).toBe('WRONG_KIND');
     const ok = await t.http.post(`/api/v1/tickets/${ticket.id}/complete`).set(auth()).send({ variables: { approved: true, note: 'known customer' } });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     await settled(id, 'released');
