@@ -35,6 +35,9 @@ describe('CSRF', () => {
     expect(missing.status).toBe(403);
     expect(missing.headers['content-type']).toContain('text/html');
     expect(missing.text).toContain('This form has expired');
+    expect(missing.text).toContain('<h1>This form has expired</h1>');
+    expect(missing.text).not.toContain('Not allowed for your role');
+    expect(missing.text).not.toContain('Ask an administrator');
 
     const wrong = await operator.post(`/orders/${orderId}/notes`, { text: 'wrong token', _csrf: 'x'.repeat(43) });
     expect(wrong.status).toBe(403);

@@ -13,4 +13,9 @@ describe('toProblem', () => {
       expect(JSON.stringify(p)).not.toMatch(/deadlock|serialize|ShareLock|40P01|40001/);
     }
   });
+
+  it('given a plugin\'s own 403 (a static path climbing out of its folder), then FORBIDDEN, not UNPROCESSABLE', () => {
+    const p = toProblem(Object.assign(new Error('Forbidden'), { statusCode: 403 }), 'req-2');
+    expect(p).toMatchObject({ status: 403, code: 'FORBIDDEN', detail: 'Forbidden' });
+  });
 });

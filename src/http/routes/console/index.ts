@@ -50,7 +50,9 @@ export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppD
       if (problem.status >= 500) request.log.error({ err }, 'console request failed');
       else request.log.info({ code: problem.code, status: problem.status }, 'console request refused');
       if (wantsFragment(request)) reply.header('hx-retarget', '#console-alert').header('hx-reswap', 'innerHTML');
-      return reply.page('errors/error', { error: problem, title: problem.title }, { status: problem.status, fragment: 'errors/error' });
+      // A form refused for its CSRF token has expired (a stale tab, a logout elsewhere): not a question of role.
+      const shown = problem.reason === 'csrf' ? { ...problem, title: 'This form has expired', expired: true } : problem;
+      return reply.page('errors/error', { error: shown, title: shown.title }, { status: problem.status, fragment: 'errors/error' });
     });
 
     await console.register(authRoutes, { deps });
