@@ -189,9 +189,9 @@ function postAll(base: string, token: string, bodies: string[], connections: num
 }
 
 /** The web process's V8 heap as its own Prometheus endpoint reports it (prom-client's default metrics). */
-async function heapOf(base: string): Promise<string> {
+async function heapOf(base: string, token: string): Promise<string> {
   try {
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
     return `heap used ${fmt(metric('ordo_nodejs_heap_size_used_bytes'))} of ${fmt(metric('ordo_nodejs_heap_size_total_bytes'))} MB, external ${fmt(metric('ordo_nodejs_external_memory_bytes'))} MB`;
   } catch {
@@ -285,12 +285,12 @@ async function runOnce(adminUrl: string, run: number, postgresPid: number | null
     const settledAt = await check.db.selectFrom('orders').select('updated_at').where('external_id', 'like', `${prefix}-%`).execute();
     console.log(`  ${perSecondLine(settledAt.map((r) => r.updated_at), t0Wall)}`);
     if (created !== ORDERS) throw new Error(`${created} of ${ORDERS} POSTs answered 201 Created`);
-    const webHeap = await heapOf(base);
+    const webHeap = await heapOf(base, token);
     const webPeakOrders = web.memory()?.peakMb ?? NaN;
 
     const healthz = await autocannon({ url: `${base}/healthz`, connections: CONNECTIONS, duration: HEALTHZ_SECONDS, sampleInt: SAMPLE_MS });
     if (healthz.non2xx + healthz.errors > 0) throw new Error(`/healthz: ${healthz.non2xx} non-2xx answers, ${healthz.errors} errors`);
-    const webHeapAfter = await heapOf(base);
+    const webHeapAfter = await heapOf(base, token);
 
     const webPeak = web.memory()?.peakMb ?? NaN;
     const workerPeak = worker?.memory()?.peakMb ?? null;

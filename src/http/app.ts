@@ -114,9 +114,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (secured) => {
         secured.addHook('onRequest', secured.authenticateApi);
+        // Behind the token like every other API route.
+        secured.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
         await secured.register(orderRoutes, { deps });
         await secured.register(processRoutes, { deps });
         await secured.register(messageRoutes, { deps });

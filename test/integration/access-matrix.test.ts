@@ -41,15 +41,16 @@ const PRINCIPALS: readonly Principal[] = ['anonymous', 'operator', 'analyst', 'a
 
 // prettier-ignore
 const MATRIX: ReadonlyArray<readonly [method: string, url: string, anonymous: Outcome, operator: Outcome, analyst: Outcome, admin: Outcome]> = [
-  // Open to anyone: the login form, static files, operations (SPEC §7: outside /api/v1) and the API's description.
+  // Open to anyone: the login form, static files and the health checks; the metrics and the API's
+  // description take an API token.
   ['GET',   '/assets/*',                                  OK,    OK, OK, OK],
   ['GET',   '/login',                                     OK,    OK, OK, OK],
   ['POST',  '/login',                                     OK,    OK, OK, OK],
   ['POST',  '/logout',                                    OK,    OK, OK, OK],
   ['GET',   '/healthz',                                   OK,    OK, OK, OK],
   ['GET',   '/readyz',                                    OK,    OK, OK, OK],
-  ['GET',   '/metrics',                                   OK,    OK, OK, OK],
-  ['GET',   '/api/v1/openapi.json',                       OK,    OK, OK, OK],
+  ['GET',   '/metrics',                                   LOGIN, OK, OK, OK],
+  ['GET',   '/api/v1/openapi.json',                       LOGIN, OK, OK, OK],
 
   // Console: dashboard and orders (everyone reads; everyone tags and annotates).
   ['GET',   '/',                                          LOGIN, OK, OK, OK],

@@ -182,7 +182,7 @@ describe('headers', () => {
   });
 
   it('keeps console routes out of the OpenAPI document', async () => {
-    const res = await t.http.get('/api/v1/openapi.json');
+    const res = await t.http.get('/api/v1/openapi.json').set('authorization', `Bearer ${t.token}`);
     expect(res.status).toBe(200);
     const paths = Object.keys(res.body.paths ?? {});
     expect(paths.length).toBeGreaterThan(0);

@@ -21,7 +21,7 @@ describe('operational endpoints', () => {
   it('/metrics counts received orders and records HTTP latency', async () => {
     await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(validOrder({ externalId: 'METRICS-1' }));
     await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(validOrder({ externalId: 'METRICS-1' }));
-    const res = await t.http.get('/metrics');
+    const res = await t.http.get('/metrics').set('authorization', `Bearer ${t.token}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain('ordo_orders_received_total{channel="webshop",outcome="created"} 1');
     expect(res.text).toContain('ordo_orders_received_total{channel="webshop",outcome="existing"} 1');
@@ -29,7 +29,7 @@ describe('operational endpoints', () => {
   });
 
   it('publishes an OpenAPI 3.1 document describing the order routes', async () => {
-    const res = await t.http.get('/api/v1/openapi.json');
+    const res = await t.http.get('/api/v1/openapi.json').set('authorization', `Bearer ${t.token}`);
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/v1/orders', '/api/v1/orders/{id}']));

@@ -172,7 +172,8 @@ export function routeRequests(w: World, lifecycleXml: string): Record<string, ()
 }
 
 export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-export const isApi = (url: string) => url.startsWith('/api/v1/');
+/** Routes that take an API token, not a console session: the API and the Prometheus endpoint. */
+export const isApi = (url: string) => url.startsWith('/api/v1/') || url === '/metrics';
 
 /** How a request presents itself: a bearer token (API), or a session cookie and a CSRF token (console). */
 export interface Credentials {

@@ -21,7 +21,9 @@ export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, {
     }
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // Route latencies, orders per channel, where processes wait: business figures, so an API token (any
+  // role) is needed, as for the API. Prometheus sends it with `authorization: { credentials: <token> }`.
+  app.get('/metrics', { schema: { hide: true }, onRequest: app.authenticateApi }, async (_request, reply) => {
     reply.type(deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
