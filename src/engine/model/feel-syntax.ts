@@ -1,4 +1,4 @@
-import { parseExpression, parseUnaryTests } from 'feelin';
+import { evaluate, parseExpression, parseUnaryTests } from 'feelin';
 import type { Tree } from '@lezer/common';
 
 /**
@@ -108,6 +108,54 @@ export function feelFunctionCalls(expression: string, knownNames?: readonly stri
     },
   });
   return [...names];
+}
+
+/** Names feelin resolves with nothing in the context: its built-in functions (`substring`, `string length`, `now`). */
+const builtinAnswers = new Map<string, boolean>();
+function isFeelBuiltin(name: string): boolean {
+  let known = builtinAnswers.get(name);
+  if (known === undefined) {
+    try {
+      known = !evaluate(name, {}).warnings.some((w) => w.type === 'NO_VARIABLE_FOUND');
+    } catch {
+      known = false;
+    }
+    if (builtinAnswers.size < 1000) builtinAnswers.set(name, known);
+  }
+  return known;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Calls in an expression (that parses) to functions that exist nowhere: not a FEEL built-in, not one of
+ * Ordo's library (`functionNames`), not a variable of the process that may hold a function defined in
+ * FEEL (`variables`: the script tasks' result variables). Deployed, such a call fails every instance
+ * that reaches it; found here, the analyst fixes a typo instead. An expression that defines functions
+ * itself (`function(x) …`) is left alone: its calls may be to those. Each with a message naming the
+ * closest library function when one is near.
+ */
+export function unknownFunctionCalls(expression: string, functionNames: readonly string[], variables: readonly string[] = []): Array<{ name: string; message: string }> {
+  if (/\bfunction\s*\(/.test(expression)) return [];
+  const normal = (name: string) => name.replace(/\s+/g, ' ').trim();
+  const known = new Set([...functionNames, ...variables].map(normal));
+  return feelFunctionCalls(expression, functionNames)
+    .filter((name) => !known.has(name) && !isFeelBuiltin(name))
+    .map((name) => {
+      const nearest = [...functionNames]
+        .map((candidate) => ({ candidate: normal(candidate), distance: editDistance(name, normal(candidate)) }))
+        .sort((x, y) => x.distance - y.distance)[0];
+      const hint = nearest && nearest.distance <= Math.max(2, Math.floor(name.length / 4)) ? ` Did you mean "${nearest.candidate}"?` : '';
+      return { name, message: `calls "${name}", which is neither a FEEL built-in function nor one of Ordo's.${hint}` };
+    });
 }
 
 // ISO 8601 durations as BPMN engines use them: PnYnMnDTnHnMnS (any part may be left out, at least one

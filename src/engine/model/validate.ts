@@ -1,5 +1,5 @@
 import type { ModdleElement, ParsedDefinitions } from './parse.ts';
-import { checkFeelSyntax, checkTimerExpression, feelFunctionCalls, isIsoDuration } from './feel-syntax.ts';
+import { checkFeelSyntax, checkTimerExpression, feelFunctionCalls, isIsoDuration, unknownFunctionCalls } from './feel-syntax.ts';
 import type { TimerKind } from './feel-syntax.ts';
 import { IGNORED_ELEMENT_TYPES, eventDefinitionsOf, eventKind, unsupportedReason } from './supported.ts';
 
@@ -160,8 +160,37 @@ class Validator {
 
   private checkFeel(element: ModdleElement, what: string, expression: string): boolean {
     const error = checkFeelSyntax(expression, 'expression', this.functionNames);
-    if (error) this.report(element, `${what}: ${error.message}`);
-    return !error;
+    if (error) {
+      this.report(element, `${what}: ${error.message}`);
+      return false;
+    }
+    // Only against a known library: without one (a caller that passed none) every call would look unknown.
+    if (this.options.feelFunctions) {
+      const process = enclosingProcess(element);
+      for (const call of unknownFunctionCalls(expression, this.functionNames, process ? this.resultVariablesOf(process) : [])) this.report(element, `${what} ${call.message}`);
+    }
+    return true;
+  }
+
+  private readonly resultVariables = new Map<ModdleElement, string[]>();
+
+  /** The result variables of a process's script tasks, at any depth: a script may store a function there. */
+  private resultVariablesOf(process: ModdleElement): string[] {
+    let names = this.resultVariables.get(process);
+    if (!names) {
+      const found = new Set<string>();
+      const visit = (container: ModdleElement, depth: number) => {
+        if (depth > 100) return;
+        for (const el of list(container.flowElements)) {
+          if (el.$type === 'bpmn:ScriptTask' && text(el.resultVariable) !== '') found.add(text(el.resultVariable));
+          if (el.flowElements) visit(el, depth + 1);
+        }
+      };
+      visit(process, 0);
+      names = [...found];
+      this.resultVariables.set(process, names);
+    }
+    return names;
   }
 
   /** A formal expression must be FEEL: refuse other declared languages before parsing. */

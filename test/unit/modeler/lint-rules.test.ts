@@ -42,6 +42,13 @@ describe('ordo/feel-syntax', () => {
     expect(idsOf(reports, 'ordo/feel-syntax')).toEqual(['BadCondition', 'BadTimer', 'Broken', 'Empty', 'Javascript', 'JuelCondition', 'PerLine']);
   });
 
+  it('with the FEEL library, reports calls to functions that exist nowhere, as the server would refuse them', async () => {
+    const reports = await lint('feel.bpmn', { 'ordo/feel-syntax': ['error', { functions: LIBRARY }] });
+    expect(idsOf(reports, 'ordo/feel-syntax')).toEqual(['BadCondition', 'BadTimer', 'Broken', 'Empty', 'Javascript', 'JuelCondition', 'PerLine', 'Typo']);
+    const typo = reports['ordo/feel-syntax']!.find((r) => r.id === 'Typo');
+    expect(typo?.message).toBe('The script calls "validate adress", which is neither a FEEL built-in function nor one of Ordo\'s. Did you mean "validate address"?');
+  });
+
   it('says where the expression breaks', async () => {
     const reports = await lint('feel.bpmn', { 'ordo/feel-syntax': 'error' });
     const broken = reports['ordo/feel-syntax']!.find((r) => r.id === 'Broken');

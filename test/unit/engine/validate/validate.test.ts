@@ -217,6 +217,42 @@ describe('validateDefinitions: what deploys', () => {
     expect(result.errors).toEqual([]);
   });
 
+  it('given a call to a function that exists nowhere, then it is refused with the nearest library name', async () => {
+    const result = await validateXml(
+      process(`<bpmn:startEvent id="S" /><bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T" />
+        <bpmn:scriptTask id="T" scriptFormat="feel" ordo:onIssues="continue"><bpmn:script>validate adress(order) ++ frobnicate(order)</bpmn:script></bpmn:scriptTask>
+        <bpmn:sequenceFlow id="F2" sourceRef="T" targetRef="G" /><bpmn:exclusiveGateway id="G" default="F4" />
+        <bpmn:sequenceFlow id="F3" sourceRef="G" targetRef="E"><bpmn:conditionExpression>string lenght(order.id) > 3</bpmn:conditionExpression></bpmn:sequenceFlow>
+        <bpmn:sequenceFlow id="F4" sourceRef="G" targetRef="E" /><bpmn:endEvent id="E" />`),
+    );
+    expect(result.errors).toEqual([
+      refusal('T', 'bpmn:ScriptTask', 'The script calls "validate adress", which is neither a FEEL built-in function nor one of Ordo\'s. Did you mean "validate address"?'),
+      { elementId: 'T', elementType: 'bpmn:ScriptTask', message: 'The script calls "frobnicate", which is neither a FEEL built-in function nor one of Ordo\'s.' },
+      refusal('F3', 'bpmn:SequenceFlow', 'calls "string lenght"'),
+    ]);
+  });
+
+  it('given calls to FEEL built-ins, library functions and functions a script stored, then nothing is refused', async () => {
+    const result = await validateXml(
+      process(`<bpmn:startEvent id="S" /><bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="D" />
+        <bpmn:scriptTask id="D" scriptFormat="feel" ordo:resultVariable="twice"><bpmn:script>function(x) x * 2</bpmn:script></bpmn:scriptTask>
+        <bpmn:sequenceFlow id="F2" sourceRef="D" targetRef="T" />
+        <bpmn:scriptTask id="T" scriptFormat="feel" ordo:onIssues="continue" ordo:resultVariable="r"><bpmn:script>{ n: string length(upper case(order.id)), d: date and time("2026-01-01T00:00:00Z"), t: twice(count(order.lines)), s: substring("abc", 2), v: order total(order), w: now() }</bpmn:script></bpmn:scriptTask>
+        <bpmn:sequenceFlow id="F3" sourceRef="T" targetRef="E" /><bpmn:endEvent id="E" />`),
+    );
+    expect(result.errors).toEqual([]);
+  });
+
+  it('given no function library, then calls are not judged (nothing to judge them by)', async () => {
+    const result = await validateXml(
+      process(`<bpmn:startEvent id="S" /><bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T" />
+        <bpmn:scriptTask id="T" scriptFormat="feel" ordo:onIssues="continue"><bpmn:script>frobnicate(order)</bpmn:script></bpmn:scriptTask>
+        <bpmn:sequenceFlow id="F2" sourceRef="T" targetRef="E" /><bpmn:endEvent id="E" />`),
+      { knownJobs: null },
+    );
+    expect(result.errors).toEqual([]);
+  });
+
   it('given a single unconditioned flow out of an exclusive gateway, then it is not refused', async () => {
     const result = await validateXml(
       process(`<bpmn:startEvent id="S" /><bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="G" />
