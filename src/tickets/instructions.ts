@@ -28,8 +28,36 @@ export function templateError(text: string): string | null {
     hbs.precompile(text, COMPILE_OPTIONS);
     return null;
   } catch (err) {
-    return (err as Error).message.split('\n').filter((l) => l.trim() !== '' && !/^-+\^$/.test(l.trim()))[0] ?? 'does not compile';
+    return templateErrorInWords((err as Error).message);
   }
+}
+
+/** Handlebars' parser tokens as the analyst typed them. */
+const TOKEN_TEXT: Record<string, string> = {
+  OPEN: '{{', OPEN_BLOCK: '{{#', OPEN_ENDBLOCK: '{{/', OPEN_INVERSE: '{{^', OPEN_INVERSE_CHAIN: '{{else', OPEN_PARTIAL: '{{>',
+  OPEN_UNESCAPED: '{{{', OPEN_RAW_BLOCK: '{{{{', CLOSE: '}}', CLOSE_UNESCAPED: '}}}', CLOSE_RAW_BLOCK: '}}}}',
+  OPEN_SEXPR: '(', CLOSE_SEXPR: ')', EOF: 'the end of the text', ID: 'a name', STRING: 'a string', NUMBER: 'a number',
+};
+
+/**
+ * Handlebars' parse error, which spans lines (the message, the text near the error, a caret line, the
+ * tokens it expected), as one sentence: where, what was found, what was expected.
+ */
+export function templateErrorInWords(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^-*\^$/.test(l));
+  const parse = /^Parse error on line (\d+):$/.exec(lines[0] ?? '');
+  const tokens = /^Expecting (.+), got '(\w+)'$/.exec(lines[2] ?? '');
+  if (parse && lines[1] && tokens) {
+    // Symbols quoted, words ("a name") not.
+    const shown = (t: string) => (/^[a-z]/.test(t) ? t : `"${t}"`);
+    const expected = [...tokens[1]!.matchAll(/'(\w+)'/g)].map((m) => TOKEN_TEXT[m[1]!]).filter((t): t is string => !!t);
+    const wanted = expected.includes('}}') ? '"}}"' : expected.length > 0 ? [...new Set(expected)].slice(0, 3).map(shown).join(' or ') : 'something else';
+    const found = tokens[2] === 'INVALID' ? 'a character that cannot stand there' : shown(TOKEN_TEXT[tokens[2]!] ?? tokens[2]!);
+    return `Parse error on line ${parse[1]} near "${lines[1]}": found ${found} where ${wanted} was expected.`;
+  }
+  const mismatch = /^(\S+) doesn't match (\S+) - (\d+):(\d+)$/.exec(lines[0] ?? '');
+  if (mismatch) return `{{#${mismatch[1]}}} on line ${mismatch[3]} is closed by {{/${mismatch[2]}}}.`;
+  return lines.join(' ') || 'does not compile';
 }
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
