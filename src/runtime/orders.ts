@@ -8,6 +8,7 @@ import { isStaleDefinition } from '../db/transaction.ts';
 import { bodyHash } from '../orders/canonical.ts';
 import { formatMinorUnits, toMinorUnits } from '../orders/money.ts';
 import type { Order } from '../orders/schema.ts';
+import { normaliseTag } from './order-annotations.ts';
 import type { TicketView } from './views.ts';
 
 export interface OrderRecord {
@@ -367,7 +368,8 @@ export async function listOrders(db: DbOrTx, filters: OrderFilters, limit = 50, 
   if (filters.from) query = query.where('created_at', '>=', filters.from);
   if (filters.to) query = query.where('created_at', '<', filters.to);
   // `tags <> '{}'` is implied by the match; it lets the planner use the index over tagged orders only (migration 0009).
-  if (filters.tag) query = query.where(sql<SqlBool>`tags @> array[${filters.tag}]::text[] and tags <> '{}'`);
+  // As tags are stored: `VIP` finds the orders tagged `vip`.
+  if (filters.tag) query = query.where(sql<SqlBool>`tags @> array[${normaliseTag(filters.tag) ?? filters.tag}]::text[] and tags <> '{}'`);
   if (filters.q && filters.q.trim() !== '') {
     const pattern = `%${escapeLike(filters.q.trim())}%`;
     query = query.where(sql<SqlBool>`(external_id || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, '')) ilike ${pattern}`);

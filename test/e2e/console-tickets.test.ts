@@ -106,6 +106,9 @@ describe('ticket pages in Chromium', () => {
     expect(await phone.inputValue()).toBe('');
     await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
     expect(await page.locator('#ticket-diagram [data-element-id="Task_ValidateAddress"].ordo-failed').count()).toBe(1);
+    // Drawn red: the step is also where the order waits (ordo-active, blue), and failed must win.
+    const stroke = await page.locator('#ticket-diagram [data-element-id="Task_ValidateAddress"] .djs-visual > :nth-child(1)').evaluate((el) => getComputedStyle(el).stroke);
+    expect(stroke).toBe('rgb(198, 40, 40)');
 
     await phone.pressSequentially('+48 601 234 567', { delay: 20 });
     await expect.poll(() => page.locator('#check-customer-phone').innerText(), { timeout: 10_000 }).toContain('✓');

@@ -197,6 +197,11 @@ describe('GET /api/v1/orders', () => {
     const byStatus = await t.http.get('/api/v1/orders?status=cancelled').set('authorization', `Bearer ${t.token}`);
     expect(byStatus.body.items).toEqual([]);
 
+    // A tag as people type it finds the tag as stored (trimmed, lower case).
+    await t.database.db.updateTable('orders').set({ tags: ['vip'] }).where('external_id', '=', 'PAGE-3').execute();
+    const byTag = await t.http.get('/api/v1/orders?tag=%20VIP%20').set('authorization', `Bearer ${t.token}`);
+    expect(byTag.body.items.map((o: { externalId: string }) => o.externalId)).toEqual(['PAGE-3']);
+
     const future = await t.http.get('/api/v1/orders?from=2999-01-01T00:00:00Z').set('authorization', `Bearer ${t.token}`);
     expect(future.body.items).toEqual([]);
   });
