@@ -98,7 +98,7 @@ describe('/processes and the version page', () => {
     expect(res.text).toContain('<h1>Processes</h1>');
     expect(res.text).toContain('data-process-key="order-lifecycle"');
     expect(res.text).toMatch(/<tr data-version="1">\s*<td><a href="\/processes\/order-lifecycle\?version=1">Version 1<\/a> <span class="badge badge-released">latest<\/span>/);
-    expect(res.text).toContain('<td>system</td>');
+    expect(res.text).toContain('<td>Ordo</td>');
     expect(res.text).toContain('href="/processes/order-lifecycle/edit"');
     expect(res.text).toContain('href="/processes/new"');
     // Analysts see the area in the navigation; operators may read it but not edit.
@@ -302,7 +302,9 @@ describe('console deploy', () => {
     expect(again.status).toBe(200);
     expect(again.body.version).toBe(2);
     const list = await analyst.get('/processes');
-    expect(list.text).toMatch(/<tr data-version="2">[\s\S]*?latest[\s\S]*?<td>user:analyst/);
+    // Who deployed it, as a person reads it: the e-mail, not the actor tag.
+    expect(list.text).toMatch(/<tr data-version="2">[\s\S]*?latest[\s\S]*?<td>analyst/);
+    expect(list.text).not.toContain("<td>user:");
     const versions = await analyst.htmx('get', '/processes/order-lifecycle/versions');
     expect(versions.text).toContain('id="process-versions"');
     expect(versions.text).toContain('Version 2');

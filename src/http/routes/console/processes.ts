@@ -14,6 +14,7 @@ import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { problem, HttpProblem } from '../../problem.ts';
 import { ProcessVersion } from '../../schemas/common.ts';
+import { actorName } from './ticket-format.ts';
 
 /**
  * The analysts' pages: every process with its versions, a version's diagram with the heatmap and what
@@ -222,6 +223,7 @@ export const processConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> 
     const deployer = can(request.principal, 'processes:deploy');
     return p.versions.map((v) => ({
       ...v,
+      deployedBy: actorName(v.deployedBy),
       key: p.key,
       latest: v.version === p.latestVersion,
       latestVersion: p.latestVersion,
@@ -278,7 +280,7 @@ export const processConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> 
         title: `${def.name ?? key} · version ${def.version}`,
         section: 'processes',
         key,
-        def: { version: def.version, name: def.name, executable: def.executable, file_name: def.file_name, deployedAt: def.deployed_at, deployedBy: def.deployed_by },
+        def: { version: def.version, name: def.name, executable: def.executable, file_name: def.file_name, deployedAt: def.deployed_at, deployedBy: actorName(def.deployed_by) },
         latest: def.version === p.latestVersion,
         latestVersion: p.latestVersion,
         versions: versionRows(p, request, def.version),
