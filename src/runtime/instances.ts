@@ -349,7 +349,7 @@ export class StepSession {
     // no value it could plan for: planned with the call's own values, an empty array looks cheaper than
     // the generic plan, and PostgreSQL would plan the statement again on every call (a custom plan:
     // 0.5 ms of planning per call, more than a small batch's inserts).
-    const { rows: stored } = await sql<{ id: string; revision: number; created_at: Date; updated_at: Date; opened_tickets: Array<[string, string, string, number]> | null }>`${options.alone ? FLUSH_ALONE : FLUSH}
+    const { rows: stored } = await sql<{ kind: 'order' | 'ticket'; id: string; revision: number; created_at: Date; updated_at: Date; instance_id: string | null; wait_id: string | null }>`${options.alone ? FLUSH_ALONE : FLUSH}
       with
       new_orders as (
         insert into orders (id, channel, external_id, status, data, body_hash, customer_name, customer_email, country, currency, grand_total_minor, placed_at)
@@ -419,24 +419,29 @@ export class StepSession {
         select key, job, order_id, instance_id, data from jsonb_to_recordset(${JSON.stringify(parts.jobEffects)}::jsonb)
           as v(key text, job text, order_id uuid, instance_id uuid, data jsonb)
       )
-      -- With the new orders, the tickets opened for them: intake answers with them (one evaluation, only
-      -- when there are new orders).
-      select *, (select json_agg(json_build_array(o.id::text, o.instance_id, o.wait_id, o.revision)) from opened o) as opened_tickets
-      from new_orders where (select ordo_expect_latest_definition(${this.options.expectLatest?.key ?? null}::text, ${this.options.expectLatest?.id ?? null}::uuid))`.execute(this.trx);
+      -- The new orders as written, then the tickets opened (intake answers with them). One after the other
+      -- (an Append runs its parts in turn): every order is in before the first ticket's search text is
+      -- made from its order (the tickets_search trigger), as when the other parts run after the select.
+      select 'order' as kind, id::text, revision, created_at, updated_at, null::uuid as instance_id, null::text as wait_id
+      from new_orders where (select ordo_expect_latest_definition(${this.options.expectLatest?.key ?? null}::text, ${this.options.expectLatest?.id ?? null}::uuid))
+      union all
+      select 'ticket', id::text, revision, null, null, instance_id, wait_id from opened`.execute(this.trx);
     if (stored.length === 0) return;
     const written = new Map(parts.newOrders.map((o) => [o.id, o]));
-    for (const { opened_tickets: _opened, ...row } of stored) this.writtenOrders.set(row.id, { ...written.get(row.id)!, ...row });
-    const opened = stored[0]!.opened_tickets;
-    if (opened && opened.length > 0) {
-      const ids = new Map(opened.map(([id, instanceId, waitId, revision]) => [`${instanceId} ${waitId}`, { id, revision }]));
-      for (const t of parts.tickets) {
-        const got = ids.get(`${t.values.instance_id} ${t.values.wait_id}`);
-        if (!got || !t.values.order_id) continue;
-        const view = toTicketView({ ...(t.values as unknown as TicketRow), id: got.id, revision: got.revision, assignee_id: null, closed_at: null, assignee_email: null });
-        const list = this.openedTickets.get(t.values.order_id);
-        if (list) list.push(view);
-        else this.openedTickets.set(t.values.order_id, [view]);
-      }
+    const ticketIds = new Map<string, { id: string; revision: number }>();
+    for (const { kind, instance_id, wait_id, ...row } of stored) {
+      if (kind === 'order') this.writtenOrders.set(row.id, { ...written.get(row.id)!, ...row });
+      else ticketIds.set(`${instance_id} ${wait_id}`, { id: row.id, revision: row.revision });
+    }
+    // Views of the tickets opened for new orders only (what intake answers with).
+    if (ticketIds.size === 0 || parts.newOrders.length === 0) return;
+    for (const t of parts.tickets) {
+      const got = ticketIds.get(`${t.values.instance_id} ${t.values.wait_id}`);
+      if (!got || !t.values.order_id || !written.has(t.values.order_id)) continue;
+      const view = toTicketView({ ...(t.values as unknown as TicketRow), id: got.id, revision: got.revision, assignee_id: null, closed_at: null, assignee_email: null });
+      const list = this.openedTickets.get(t.values.order_id);
+      if (list) list.push(view);
+      else this.openedTickets.set(t.values.order_id, [view]);
     }
   }
 

@@ -233,12 +233,22 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const op = await getBulk(db, id);
     if (!op) throw new HttpProblem('NOT_FOUND', 'There is no such bulk action.');
     const results = op.results.slice(-BULK_RESULTS_SHOWN);
+    // A retry that ran but did not fix the step is no success to report in green.
+    const stillFailing = op.action === 'retry' ? op.results.filter((r) => r.ok && r.result === 'still_failing').length : 0;
     return {
       op: {
         ...op,
+        retry: op.action === 'retry',
+        resolved: op.succeeded - stillFailing,
+        stillFailing,
         running: op.status !== 'done',
         label: { retry: 'Retry', assign: 'Assign', cancel: 'Cancel orders', patch: 'Group fix' }[op.action] ?? op.action,
-        results: results.map((r) => ({ ...r, url: `/tickets/${r.ticketId}`, text: r.ok ? (r.result ?? 'done').replace(/_/g, ' ') : (r.error ?? 'failed') })),
+        results: results.map((r) => ({
+          ...r,
+          stillFailing: r.ok && r.result === 'still_failing',
+          url: `/tickets/${r.ticketId}`,
+          text: r.ok ? (r.result ?? 'done').replace(/_/g, ' ') : (r.error ?? 'failed'),
+        })),
         hiddenResults: op.results.length - results.length,
       },
     };
