@@ -524,6 +524,9 @@ describe('every code a check can raise becomes a ticket with filled-in instructi
     const ticket = run.openTicketAt(ADDRESS);
     expect(ticket.issues.map((i) => i.code).sort()).toEqual(['PHONE_MISSING', 'POSTAL_CODE_INVALID']);
     expect(run.instructions(ticket).join('\n')).toContain('"00838"');
+    // The postal code's steps say whom to call without a phone the order does not have.
+    expect(renderingFaults(run.instructions(ticket))).toEqual([]);
+    expect(run.instructions(ticket).join('\n')).not.toMatch(/ at (and|or|\.)/);
 
     run.retry(ticket, { order: orderWith((o) => { o.shippingAddress!.postalCode = '00838'; }) });
     expect(run.effects.map((e) => e.type)).toEqual(['updateTicket']);
@@ -689,6 +692,17 @@ describe('large orders need approval', () => {
 
     run.complete(ticket, { approved: true, note: 'Known B2B customer' });
     expect(run.waitingAt()).toEqual(['Task_ReserveStock']);
+  });
+
+  it('the approval steps read whole for an order collected in store (no delivery address) and say how the form answers', () => {
+    const order = LARGE_ORDER('12000.00');
+    order.delivery = { method: 'pickup_in_store', lockerId: null, storeId: 'WAW-01' };
+    order.shippingAddress = null;
+    const run = Lifecycle.start(order);
+    const steps = run.instructions(run.openTicketAt('Task_ApproveOrder'));
+    expect(renderingFaults(steps)).toEqual([]);
+    expect(steps.join('\n')).not.toContain('delivery address (');
+    expect(steps.join('\n')).toContain('answer yes to "Approve the order"');
   });
 
   it('rejecting ends the order cancelled', () => {
