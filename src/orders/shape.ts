@@ -65,6 +65,15 @@ function describeAnyOf(schemas: unknown[]): string {
   return `must be ${[...new Set(types)].join(' or ')}`;
 }
 
+/** What a value in each string format looks like, for a client reading the error. */
+const FORMAT_WORDS: Record<string, string> = {
+  'date-time': 'a date-time with a time zone (e.g. 2026-11-21T10:00:00Z)',
+  date: 'a date (e.g. 2026-11-21)',
+  uuid: 'a UUID (e.g. 0192f1c2-7d3e-7a10-9b2c-3d4e5f607182)',
+  email: 'an e-mail address (e.g. anna@example.com)',
+  uri: 'a URI (e.g. https://shop.example/orders/1)',
+};
+
 /**
  * ajv errors → one message per field, in words a channel developer can act on. Union branches produce an
  * error per branch; they are folded into the union's own message.
@@ -101,9 +110,11 @@ export function formatAjvErrors(errors: ErrorObject[], prefix = ''): FieldError[
       case 'pattern':
         add(path, patternMessage(path, e.params as { pattern: string }));
         break;
-      case 'format':
-        add(path, `must be a ${(e.params as { format: string }).format} (e.g. 2026-11-21T10:00:00Z)`);
+      case 'format': {
+        const format = (e.params as { format: string }).format;
+        add(path, `must be ${FORMAT_WORDS[format] ?? `a ${format}`}`);
         break;
+      }
       case 'minItems':
         add(path, `must have at least ${(e.params as { limit: number }).limit} item(s)`);
         break;

@@ -35,8 +35,11 @@ export function dueIn(dueAt: string | null, now: Date): Due {
 }
 
 /** "POSTAL_CODE_INVALID" → "Postal code invalid". */
+/** Abbreviations and names inside issue codes, as an operator writes them (COD is cash on delivery). */
+const CODE_WORDS: Record<string, string> = { cod: 'cash on delivery', feel: 'FEEL', id: 'ID', vat: 'VAT', nip: 'NIP', sku: 'SKU', iban: 'IBAN', blik: 'BLIK' };
+
 export function codeInWords(code: string): string {
-  const words = code.toLowerCase().replace(/_/g, ' ');
+  const words = code.toLowerCase().split('_').filter(Boolean).map((w) => CODE_WORDS[w] ?? w).join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
