@@ -30,15 +30,22 @@ export interface BulkParams {
 
 export class BulkError extends Error {
   readonly code = 'BULK_INVALID' as const;
+  constructor(
+    message: string,
+    /** The request field at fault, when one is. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 export async function startBulk(ctx: RuntimeContext, action: BulkAction, ticketIds: string[], params: BulkParams, actor: Actor): Promise<string> {
   const ids = [...new Set(ticketIds)];
-  if (ids.length === 0) throw new BulkError('Select at least one ticket.');
-  if (ids.length > MAX_BULK_TICKETS) throw new BulkError(`At most ${MAX_BULK_TICKETS} tickets per bulk action.`);
-  if (ids.some((id) => !/^\d{1,18}$/.test(id))) throw new BulkError('Ticket ids are numbers.');
-  if (action === 'cancel' && !params.reason?.trim()) throw new BulkError('Cancelling orders needs a reason.');
-  if (action === 'assign' && params.assigneeId && !isUuid(params.assigneeId)) throw new BulkError('The assignee is not a user id.');
+  if (ids.length === 0) throw new BulkError('Select at least one ticket.', 'ticketIds');
+  if (ids.length > MAX_BULK_TICKETS) throw new BulkError(`At most ${MAX_BULK_TICKETS} tickets per bulk action.`, 'ticketIds');
+  if (ids.some((id) => !/^\d{1,18}$/.test(id))) throw new BulkError('Ticket ids are whole numbers of at most 18 digits.', 'ticketIds');
+  if (action === 'cancel' && !params.reason?.trim()) throw new BulkError('Cancelling orders needs a reason.', 'reason');
+  if (action === 'assign' && params.assigneeId && !isUuid(params.assigneeId)) throw new BulkError('The assignee is not a user id.', 'assignee');
   if (action === 'patch') {
     if (!params.field || !parsePath(params.field)) throw new BulkError('A group fix needs the field to change.');
     const t = params.transform;

@@ -103,6 +103,21 @@ describe('POST /api/v1/tickets/bulk', () => {
     const mine = await t.http.get(`/api/v1/tickets?assignee=${op.id}`).set(auth()).then((r) => r.body);
     expect(mine.items.map((i: { id: string }) => i.id)).toEqual(expect.arrayContaining(ids.slice(0, 2)));
     expect(mine.items.map((i: { id: string }) => i.id)).not.toContain(ids[2]);
+    // The e-mail tickets show as `assignee` finds them too; an unknown one is named.
+    const byEmail = await t.http.get(`/api/v1/tickets?assignee=${encodeURIComponent(op.email)}`).set(auth()).then((r) => r.body);
+    expect(byEmail.items.map((i: { id: string }) => i.id).sort()).toEqual(mine.items.map((i: { id: string }) => i.id).sort());
+    const nobody = await t.http.get('/api/v1/tickets?assignee=nobody%40test.local').set(auth());
+    expect(nobody.status).toBe(400);
+    expect(nobody.body.errors).toEqual([{ field: 'querystring.assignee', message: 'no user has the e-mail nobody@test.local' }]);
+
+    // Leaving the assignee out of a bulk assign is refused (null unassigns); refusals name their field.
+    const unsaid = await t.http.post('/api/v1/tickets/bulk').set(auth()).send({ action: 'assign', ticketIds: ids });
+    expect(unsaid.status).toBe(400);
+    expect(unsaid.body.errors).toEqual([expect.objectContaining({ field: 'assignee' })]);
+    const noReason = await t.http.post('/api/v1/tickets/bulk').set(auth()).send({ action: 'cancel', ticketIds: ids });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.errors).toEqual([{ field: 'reason', message: 'Cancelling orders needs a reason.' }]);
+    expect((await ticket(ids[0]!)).assigneeId).toBe(op.id);
   });
 
   it('cancel: each order is cancelled with the reason, its ticket cancelled, its lifecycle ended, and nothing is left to run', async () => {

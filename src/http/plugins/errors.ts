@@ -24,7 +24,7 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
     const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_OPEN: 'CONFLICT', ORDER_CLOSED: 'CONFLICT', NO_LIFECYCLE: 'CONFLICT', WRONG_KIND: 'UNPROCESSABLE', FIELDS_INVALID: 'UNPROCESSABLE', INVALID_PATCH: 'VALIDATION_FAILED', INVALID_CURSOR: 'INVALID_CURSOR' } as const)[err.code];
     return problem(code, err.message, { reason: err.code, ...err.details });
   }
-  if (err instanceof BulkError) return problem('VALIDATION_FAILED', err.message);
+  if (err instanceof BulkError) return problem('VALIDATION_FAILED', err.message, err.field ? { errors: [{ field: err.field, message: err.message }] } : {});
   if (err instanceof MessageStartForbidden) return problem('FORBIDDEN', err.message);
   if (err instanceof MessageIdConflict) return problem('CONFLICT', err.message, { reason: err.code, field: 'messageId' });
   if (err instanceof MessageError) return problem('VALIDATION_FAILED', err.message, { errors: err.fields.map((f) => ({ field: `variables.${f}`, message: 'is set by the lifecycle, not by messages' })) });

@@ -35,7 +35,7 @@ export const TicketListQuery = Type.Object({
   queue: Type.Optional(Type.String({ maxLength: 100 })),
   code: Type.Optional(Type.String({ maxLength: 100 })),
   kind: Type.Optional(Type.Union(['validation', 'manual', 'technical'].map((s) => Type.Literal(s)))),
-  assignee: Type.Optional(Type.String({ maxLength: 320, description: 'a user id, "me" or "none"' })),
+  assignee: Type.Optional(Type.String({ maxLength: 320, description: 'a user id, a user\'s e-mail, "me" or "none"' })),
   orderId: Type.Optional(Type.String({ format: 'uuid' })),
   q: Type.Optional(Type.String({ maxLength: 200 })),
   // Ten years; further back than the epoch the cutoff is no date at all.

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { assignTicket, commentOnTicket, completeTicket, dryRunTicket, getTicket, listTickets, retryTicket, ticketCounts, ticketHistory, type Actor } from '../../../runtime/tickets.ts';
+import { findUserByEmail } from '../../../runtime/identity.ts';
 import { isUuid } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
@@ -20,14 +21,25 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
   const ctx = runtime.ctx;
   const conflict = { 409: ProblemSchema, 422: ProblemSchema };
 
+  /**
+   * An assignee as a client names one: "me", a user id, or the e-mail tickets show as `assignee`. Null
+   * for `null` (nobody); a 400 naming `field` for anything else.
+   */
+  const assigneeIdOf = async (request: FastifyRequest, value: string | null, field: string): Promise<string | null> => {
+    if (value === null) return null;
+    if (value === 'me') return request.principal!.userId;
+    if (isUuid(value)) return value;
+    if (value.includes('@')) {
+      const user = await findUserByEmail(db, value);
+      if (user) return user.id;
+      throw new HttpProblem('VALIDATION_FAILED', '1 field(s) are not as expected.', { errors: [{ field, message: `no user has the e-mail ${value}` }] });
+    }
+    throw new HttpProblem('VALIDATION_FAILED', '1 field(s) are not as expected.', { errors: [{ field, message: 'must be "me", a user id or a user\'s e-mail' }] });
+  };
+
   app.get('/tickets', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Tickets (open by default), with filters and keyset pagination', querystring: TicketListQuery } }, async (request) => {
     const q = request.query;
-    let assigneeId: string | undefined;
-    if (q.assignee === 'me') assigneeId = request.principal!.userId;
-    else if (q.assignee && q.assignee !== 'none') {
-      if (!isUuid(q.assignee)) throw new HttpProblem('VALIDATION_FAILED', '1 field(s) are not as expected.', { errors: [{ field: 'querystring.assignee', message: 'must be a user id, "me" or "none"' }] });
-      assigneeId = q.assignee;
-    }
+    const assigneeId = q.assignee && q.assignee !== 'none' ? ((await assigneeIdOf(request, q.assignee, 'querystring.assignee')) ?? undefined) : undefined;
     const page = await listTickets(
       db,
       { status: q.status as never, queue: q.queue, code: q.code, kind: q.kind, assigneeId, unassigned: q.assignee === 'none', orderId: q.orderId, q: q.q, olderThanMinutes: q.olderThanMinutes },
@@ -115,7 +127,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       },
     },
     async (request) => {
-      const assignee = request.body.assignee === 'me' ? request.principal!.userId : request.body.assignee;
+      const assignee = await assigneeIdOf(request, request.body.assignee, 'assignee');
       return assignTicket(ctx, request.params.id, assignee, actorOf(request));
     },
   );
@@ -153,7 +165,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     },
     async (request, reply) => {
       const b = request.body;
-      const assigneeId = b.assignee === 'me' ? request.principal!.userId : (b.assignee ?? null);
+      // Assigning to nobody is said with `"assignee": null`, never by leaving it out.
+      if (b.action === 'assign' && b.assignee === undefined) {
+        throw new HttpProblem('VALIDATION_FAILED', '1 field(s) are not as expected.', { errors: [{ field: 'assignee', message: 'is required to assign: "me", a user id, a user\'s e-mail, or null to unassign' }] });
+      }
+      const assigneeId = await assigneeIdOf(request, b.assignee ?? null, 'assignee');
       const id = await startBulk(ctx, b.action, b.ticketIds.map(String), { assigneeId, reason: b.reason }, actorOf(request));
       runtime.nudge('ordo-bulk');
       reply.status(202).header('location', `/api/v1/tickets/bulk/${id}`);
