@@ -901,7 +901,7 @@ export function ticketContent(model: CompiledProcess, effect: Pick<OpenTicketEff
   const stepName = element?.name ?? effect.elementId;
   const context = { ...variables, variables, issues: effect.issues, error: effect.error ?? null, step: { id: effect.elementId, name: stepName } };
   let instructions = renderInstructions(def?.instructions ?? [], effect.issues.map(asIssue), context);
-  if (instructions.length === 0) instructions = defaultInstructions(effect.kind, stepName, effect.error);
+  if (instructions.length === 0) instructions = defaultInstructions(effect.kind, stepName, effect.error, codesOf(effect.issues), model.key);
   const due = def?.due ? parseDuration(def.due) : null;
   const priority = normalPriority(def?.priority ?? (effect.kind === 'technical' ? 'high' : 'normal'));
   return {
@@ -959,7 +959,21 @@ function defaultTitle(kind: string, stepName: string): string {
   return `"${stepName}" found problems`;
 }
 
-function defaultInstructions(kind: string, stepName: string, error?: string): string[] {
+/**
+ * Engine errors that come from the diagram itself (a FEEL call that fails, a loop that never waits, a
+ * timer it cannot read): retrying fails the same way until an analyst corrects and deploys the process.
+ */
+const MODELLING_ERRORS = new Set(['FEEL_ERROR', 'MODEL_INVALID', 'MULTI_INSTANCE_INVALID', 'NO_OUTGOING_FLOW', 'STEP_LIMIT', 'TIMER_INVALID', 'VARIABLE_INVALID']);
+
+function defaultInstructions(kind: string, stepName: string, error: string | undefined, codes: readonly string[], processKey: string): string[] {
+  if (kind === 'technical' && codes.some((c) => MODELLING_ERRORS.has(c))) {
+    return [
+      `The step "${stepName}" cannot run as the process draws it${error ? `: ${error}` : ''}.`,
+      'This is a mistake in the process, not in the order: Retry fails the same way until the process is corrected.',
+      `Ask an analyst to correct "${stepName}" in the process "${processKey}" (Processes → ${processKey} → Edit) and deploy it.`,
+      `Then move the waiting orders to the new version (Processes → ${processKey} → Migrate) and press Retry here; cancel the order only if it cannot wait.`,
+    ];
+  }
   if (kind === 'technical') {
     return [
       `The step "${stepName}" failed${error ? `: ${error}` : ''}.`,

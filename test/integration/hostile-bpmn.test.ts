@@ -237,6 +237,11 @@ describe('FEEL that loops or explodes in a deployed script', () => {
     expect(tickets[0]).toMatchObject({ kind: 'technical', status: 'open', element_id: 'boom' });
     expect(tickets[0]!.issues).toEqual([expect.objectContaining({ code: 'FEEL_ERROR' })]);
     expect(tickets[0]!.error).toMatch(/too large|stopped|allowed/);
+    // A mistake in the process, and the operator is told so: not to wait for a system to come back.
+    const steps = tickets[0]!.instructions as string[];
+    expect(steps[1]).toBe('This is a mistake in the process, not in the order: Retry fails the same way until the process is corrected.');
+    expect(steps[2]).toContain(`in the process "${key}" (Processes → ${key} → Edit)`);
+    expect(steps.join(' ')).not.toContain('reachable');
     if (/product|concatenate/.test(_name)) {
       // Names the element and the limit it hit.
       expect(tickets[0]!.error).toMatch(/^bpmn:ScriptTask "Runaway script" \(boom\): FEEL .*the evaluation was stopped: it (enumerated more than 100,000 elements|took more than 1,000,000 steps).*at most [\d,]+ are allowed per evaluation/);
