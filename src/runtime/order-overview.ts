@@ -16,6 +16,8 @@ export interface OrderProcess {
   waitingAt: string[];
   /** Elements the instance has completed at least once (for ticks on the diagram). */
   done: string[];
+  /** The process version it runs (for its elements' names). */
+  definitionId: string;
 }
 
 /** The order's lifecycle instance (the top-level one), if it has started. */
@@ -23,7 +25,7 @@ export async function orderProcess(db: DbOrTx, orderId: string): Promise<OrderPr
   if (!isUuid(orderId)) return null;
   const row = await db
     .selectFrom('process_instances as i')
-    .select(['i.id', 'i.process_key', 'i.version', 'i.status', 'i.waiting_at'])
+    .select(['i.id', 'i.process_key', 'i.version', 'i.status', 'i.waiting_at', 'i.definition_id'])
     // The elements it has left, in the same round trip.
     .select(sql<string[]>`array(select distinct h.element_id from instance_history h where h.instance_id = i.id and h.event = 'left' limit 1000)`.as('done'))
     .where('i.order_id', '=', orderId)
@@ -32,7 +34,7 @@ export async function orderProcess(db: DbOrTx, orderId: string): Promise<OrderPr
     .limit(1)
     .executeTakeFirst();
   if (!row) return null;
-  return { instanceId: row.id, processKey: row.process_key, version: row.version, status: row.status, waitingAt: row.waiting_at, done: row.done };
+  return { instanceId: row.id, processKey: row.process_key, version: row.version, status: row.status, waitingAt: row.waiting_at, done: row.done, definitionId: row.definition_id };
 }
 
 /** The BPMN XML the order's lifecycle runs on, for the diagram viewer. */

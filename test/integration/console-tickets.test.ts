@@ -401,6 +401,26 @@ describe('/tickets/:id, the ticket page', () => {
   });
 });
 
+describe('the order page timeline', () => {
+  it('tells a correction as field, before → after and why, and the lifecycle by its steps\' names', async () => {
+    const orderId = await post(order(noPhone));
+    await ticketOf(orderId);
+    const patched = await t.http
+      .patch(`/api/v1/orders/${orderId}`)
+      .set('authorization', `Bearer ${t.token}`)
+      .set('x-reason', 'customer called back')
+      .send({ customer: { phone: '+48 601 234 567' } });
+    expect(patched.status).toBe(200);
+    const html = (await operator.get(`/orders/${orderId}`)).text;
+    expect(html).toContain('Order data corrected');
+    expect(html).toContain('Phone (Customer): empty → “+48 601 234 567” (why: customer called back)');
+    expect(html).toContain('Reached “Validate address”');
+    expect(html).toContain('script task');
+    expect(html).not.toContain('Task_ValidateAddress ScriptTask');
+    expect(html).not.toContain('&quot;path&quot;');
+  });
+});
+
 describe('bulk actions', () => {
   it('retries the selected tickets in the background with a progress bar, then lists the result per ticket', async () => {
     const orderIds = await Promise.all([post(order(noPhone)), post(order(noPhone)), post(order(noPhone))]);

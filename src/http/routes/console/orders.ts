@@ -9,6 +9,7 @@ import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
+import { fieldInWords } from './fix-form.ts';
 import { STATUS_LABELS } from './format.ts';
 
 /** Rows per page of the order list. */
@@ -100,8 +101,31 @@ function statusLabel(value: unknown): string {
   return STATUS_LABELS[value as OrderStatus] ?? String(value ?? '');
 }
 
-/** One timeline line in the operator's words. */
-function describe(entry: TimelineEntry): { text: string; detail: string; href: string | null } {
+/** A value as a timeline shows it: text in quotes, nothing as "empty". */
+function shownValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return 'empty';
+  return typeof value === 'string' ? `“${value}”` : JSON.stringify(value);
+}
+
+/** A patch's changes, field by field: "Postal code (Shipping address): “0083” → “00-838”". */
+function describeChanges(changes: unknown): string {
+  if (!Array.isArray(changes)) return '';
+  const text = changes
+    .filter((c): c is { path: string; before?: unknown; after?: unknown } => !!c && typeof c === 'object' && typeof (c as { path?: unknown }).path === 'string')
+    .map((c) => `${fieldInWords(c.path)}: ${shownValue(c.before)} → ${shownValue(c.after)}`)
+    .join('; ');
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+/** An element type as words: bpmn:ScriptTask → "script task". */
+function typeInWords(type: string | null): string {
+  return (type ?? '').replace(/^bpmn:/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+const PROCESS_EVENT_WORDS: Record<string, string> = { entered: 'Reached', failed: 'Failed at', ticket: 'Ticket opened at', incident: 'Stopped at', error: 'Error at', withdrawn: 'Withdrawn from' };
+
+/** One timeline line in the operator's words; `names`: the lifecycle's element names by id. */
+function describe(entry: TimelineEntry, names: ReadonlyMap<string, string> = new Map()): { text: string; detail: string; href: string | null } {
   const data = (entry.data ?? {}) as Record<string, unknown>;
   if (entry.source === 'order') {
     switch (entry.kind) {
@@ -117,13 +141,20 @@ function describe(entry: TimelineEntry): { text: string; detail: string; href: s
         return { text: 'Note added', detail: '', href: '#notes' };
       case 'changed_by_process':
         return { text: 'Order data changed by the lifecycle', detail: '', href: null };
+      case 'patched': {
+        const reason = typeof data.reason === 'string' && data.reason.trim() ? ` (why: ${data.reason.trim()})` : '';
+        return { text: 'Order data corrected', detail: describeChanges(data.changes) + reason, href: null };
+      }
+      case 'cancelled':
+        return { text: 'Order cancelled', detail: typeof data.reason === 'string' ? `why: ${data.reason}` : '', href: null };
       default:
         return { text: entry.kind.replace(/_/g, ' '), detail: describeData(data), href: null };
     }
   }
   if (entry.source === 'process') {
-    const type = (entry.subjectType ?? '').replace(/^bpmn:/, '');
-    return { text: `${entry.kind.replace(/_/g, ' ')}: ${entry.subject ?? ''}`, detail: type, href: null };
+    const element = entry.subject ? (names.get(entry.subject) ?? entry.subject) : '';
+    const event = PROCESS_EVENT_WORDS[entry.kind] ?? entry.kind.replace(/_/g, ' ');
+    return { text: `${event} “${element}”`, detail: typeInWords(entry.subjectType), href: null };
   }
   return { text: `Ticket #${entry.subject}: ${entry.kind.replace(/_/g, ' ')}`, detail: entry.subjectType ?? '', href: `/tickets/${entry.subject}` };
 }
@@ -133,8 +164,8 @@ function actorLabel(actor: string | null): string {
   return actor.startsWith('user:') ? actor.slice(5) : actor;
 }
 
-function presentEntry(entry: TimelineEntry) {
-  return { ...entry, actor: actorLabel(entry.actor), ...describe(entry) };
+function presentEntry(entry: TimelineEntry, names?: ReadonlyMap<string, string>) {
+  return { ...entry, actor: actorLabel(entry.actor), ...describe(entry, names) };
 }
 
 export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -167,6 +198,12 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
     );
   });
 
+  /** The lifecycle's element names by id (its compiled model is cached), for the timeline. */
+  async function elementNames(definitionId: string): Promise<Map<string, string>> {
+    const model = await deps.runtime.ctx.models.get(db, definitionId);
+    return new Map(Object.entries(model.elements).flatMap(([id, el]) => ((el as { name?: string | null }).name ? [[id, (el as { name: string }).name]] : [])));
+  }
+
   async function renderOrder(request: FastifyRequest, reply: FastifyReply, order: OrderRecord, extra: Record<string, unknown> = {}, status = 200) {
     const [notes, timeline, process, tickets] = await Promise.all([
       listNotes(db, order.id),
@@ -176,6 +213,7 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
     ]);
     const d = order.data;
     const open = tickets.filter((t) => t.status === 'open' || t.status === 'in_progress');
+    const names = process ? await elementNames(process.definitionId) : undefined;
     return reply.page(
       'orders/show',
       {
@@ -185,7 +223,7 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
         data: d,
         lines: d.lines.map((l) => ({ ...l, total: lineTotal(l.unitPrice, l.quantity) })),
         notes,
-        timeline: timeline.map(presentEntry),
+        timeline: timeline.map((e) => presentEntry(e, names)),
         process,
         tickets,
         openTickets: open.length,
@@ -231,8 +269,9 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
     const extra = block === 'tags' ? { tagError: error } : { noteError: error };
     if (wantsFragment(request)) {
       if (error) return reply.fragment(`orders/${block}`, { order, notes: await listNotes(db, id), ...extra }, { status });
-      const [notes, timeline] = await Promise.all([listNotes(db, id), orderTimeline(db, id)]);
-      return reply.fragment(`orders/${block}-changed`, { order, notes, timeline: timeline.map(presentEntry) });
+      const [notes, timeline, process] = await Promise.all([listNotes(db, id), orderTimeline(db, id), orderProcess(db, id)]);
+      const names = process ? await elementNames(process.definitionId) : undefined;
+      return reply.fragment(`orders/${block}-changed`, { order, notes, timeline: timeline.map((e) => presentEntry(e, names)) });
     }
     if (error) return renderOrder(request, reply, order, extra, status);
     return reply.redirect(`/orders/${id}#${block}`, 303);
