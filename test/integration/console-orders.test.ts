@@ -50,6 +50,10 @@ describe('/orders', () => {
     expect(rows((await operator.get('/orders?status=on_hold')).text)).toEqual(['LIST-HOLD']);
     expect(rows((await operator.get('/orders?channel=marketplace')).text)).toEqual(['LIST-PAY']);
     expect(rows((await operator.get('/orders?q=zofia')).text)).toEqual(['LIST-HOLD']);
+    // An order number typed whole is named above the list, in any case.
+    const exact = await operator.get('/orders?q=list-pay');
+    expect(exact.text).toMatch(/<p class="message message-info exact-match">Order number LIST-PAY \(marketplace\): <a href="\/orders\/[0-9a-f-]{36}" class="strong">open order LIST-PAY<\/a>/);
+    expect((await operator.get('/orders?q=LIST')).text).not.toContain('exact-match');
     expect(rows((await operator.get('/orders?tag=VIP')).text)).toEqual(['LIST-HOLD']);
     const today = new Date().toISOString().slice(0, 10);
     expect(rows((await operator.get(`/orders?from=${today}&to=${today}&status=released`)).text)).toEqual(['LIST-REL']);

@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql, type SqlBool } from 'kysely';
 import { ORDER_STATUSES, type OrderStatus } from '../../../db/tables/orders.table.ts';
 import { formatMinorUnits, parseMoney } from '../../../orders/money.ts';
 import { addNote, addTag, AnnotationError, listNotes, MAX_NOTE_LENGTH, normaliseTag, removeTag } from '../../../runtime/order-annotations.ts';
@@ -180,6 +181,8 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       if (err instanceof InvalidCursorError) throw new HttpProblem('INVALID_CURSOR', 'That page link is not valid any more; start again from the first page.');
       throw err;
     }
+    // An order number typed whole is what the operator is after: named above the list, which is newest first.
+    const exact = form.q && !request.query.cursor ? await ordersNumbered(form.q) : [];
     return reply.page(
       'orders/list',
       {
@@ -187,6 +190,7 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
         section: 'orders',
         form,
         problems,
+        exact,
         statuses: ORDER_STATUSES.map((value) => ({ value, label: STATUS_LABELS[value], selected: value === form.status })),
         orders: page.items,
         paged: !!request.query.cursor,
@@ -197,6 +201,24 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       { fragment: 'orders/list' },
     );
   });
+
+  /**
+   * Orders whose number is exactly `q` (any case, any channel): found through the search index, like the
+   * search itself, and at most a handful (one per channel).
+   */
+  async function ordersNumbered(q: string): Promise<Array<{ id: string; externalId: string; channel: string; status: string }>> {
+    const text = q.trim();
+    if (!/^\S{3,100}$/.test(text)) return [];
+    const pattern = `%${text.replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
+    const rows = await db
+      .selectFrom('orders')
+      .select(['id', 'external_id', 'channel', 'status'])
+      .where(sql<SqlBool>`(external_id || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, '')) ilike ${pattern}`)
+      .where(sql<SqlBool>`lower(external_id) = lower(${text})`)
+      .limit(5)
+      .execute();
+    return rows.map((r) => ({ id: r.id, externalId: r.external_id, channel: r.channel, status: r.status }));
+  }
 
   /** The lifecycle's element names by id (its compiled model is cached), for the timeline. */
   async function elementNames(definitionId: string): Promise<Map<string, string>> {
