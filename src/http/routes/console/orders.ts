@@ -208,7 +208,8 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
    */
   async function ordersNumbered(q: string): Promise<Array<{ id: string; externalId: string; channel: string; status: string }>> {
     const text = q.trim();
-    if (!/^\S{3,100}$/.test(text)) return [];
+    // Order numbers have digits; a name or an e-mail is left to the search (a common surname would cost a scan of its matches).
+    if (!/^\S{3,100}$/.test(text) || !/\d/.test(text)) return [];
     const pattern = `%${text.replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
     const rows = await db
       .selectFrom('orders')
