@@ -103,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Refusals are sent as application/problem+json (RFC 9457): the document says so, not application/json.
+    transformObject: (document) => problemJsonResponses((document as { openapiObject: OpenApiDocument }).openapiObject) as never,
   });
   await app.register(authPlugin, { db: deps.db });
 
@@ -128,4 +130,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   return app as unknown as FastifyInstance;
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> };
+
+/** Every 4xx/5xx response of the document with its content under application/problem+json. */
+export function problemJsonResponses(document: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (!/^[45]\d\d$/.test(status) || !response.content?.['application/json']) continue;
+        response.content = { 'application/problem+json': response.content['application/json'] };
+      }
+    }
+  }
+  return document;
 }

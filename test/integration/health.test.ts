@@ -34,6 +34,12 @@ describe('operational endpoints', () => {
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/v1/orders', '/api/v1/orders/{id}']));
     expect(res.body.paths['/api/v1/orders'].post.requestBody).toBeDefined();
+    // As the answers are sent: refusals as problem+json, a bulk action 202, a comment 201.
+    const post = res.body.paths['/api/v1/orders'].post;
+    expect(Object.keys(post.responses['400'].content)).toEqual(['application/problem+json']);
+    expect(Object.keys(post.responses['201'].content)).toEqual(['application/json']);
+    expect(Object.keys(res.body.paths['/api/v1/tickets/bulk'].post.responses)).toEqual(expect.arrayContaining(['202']));
+    expect(Object.keys(res.body.paths['/api/v1/tickets/{id}/comments'].post.responses)).toEqual(expect.arrayContaining(['201']));
   });
 
   it('answers unknown routes with 404 problem+json', async () => {

@@ -16,6 +16,21 @@ export function actorOf(request: FastifyRequest): Actor {
   return { name: `user:${request.principal!.email}`, userId: request.principal!.userId };
 }
 
+/** A bulk action and its progress, as POST /tickets/bulk and GET /tickets/bulk/:id answer. */
+const BulkViewSchema = Type.Object({
+  id: Type.String(),
+  action: Type.String(),
+  status: Type.String({ description: 'queued, running or done' }),
+  total: Type.Integer(),
+  done: Type.Integer(),
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  percent: Type.Integer(),
+  results: Type.Array(Type.Object({ ticketId: Type.String(), ok: Type.Boolean(), result: Type.Optional(Type.String()), error: Type.Optional(Type.String()) })),
+  createdAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, runtime } = deps;
   const ctx = runtime.ctx;
@@ -136,7 +151,13 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     '/tickets/:id/comments',
     {
       onRequest: requirePermission('tickets:work'),
-      schema: { tags: ['tickets'], summary: 'Comment on a ticket', params: IdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }) },
+      schema: {
+        tags: ['tickets'],
+        summary: 'Comment on a ticket',
+        params: IdParams,
+        body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ ok: Type.Boolean() }), ...conflict, ...problemResponses },
+      },
     },
     async (request, reply) => {
       await commentOnTicket(ctx, request.params.id, request.body.text, actorOf(request));
@@ -151,7 +172,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       onRequest: requirePermission('tickets:work'),
       schema: {
         tags: ['tickets'],
-        summary: 'Retry, assign or cancel many tickets as a background job; answers with its progress URL',
+        summary: 'Retry, assign or cancel many tickets as a background job; answers 202 with its progress (Location: its URL)',
         body: Type.Object(
           {
             action: Type.Union([Type.Literal('retry'), Type.Literal('assign'), Type.Literal('cancel')]),
@@ -161,6 +182,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
           },
           { additionalProperties: false },
         ),
+        response: { 202: BulkViewSchema, ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -173,11 +195,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       const id = await startBulk(ctx, b.action, b.ticketIds.map(String), { assigneeId, reason: b.reason }, actorOf(request));
       runtime.nudge('ordo-bulk');
       reply.status(202).header('location', `/api/v1/tickets/bulk/${id}`);
-      return getBulk(db, id);
+      return (await getBulk(db, id))!;
     },
   );
 
-  app.get('/tickets/bulk/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams } }, async (request) => {
+  app.get('/tickets/bulk/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams, response: { 200: BulkViewSchema, ...problemResponses } } }, async (request) => {
     const op = await getBulk(db, request.params.id);
     if (!op) throw new HttpProblem('NOT_FOUND', `No bulk operation ${request.params.id}.`);
     return op;
