@@ -59,12 +59,14 @@ describe('ordo/feel-syntax', () => {
 describe('ordo/ticket-instructions', () => {
   it('without the FEEL library, asks for instructions on every ticket and text in every instruction', async () => {
     const reports = await lint('tickets.bpmn', { 'ordo/ticket-instructions': 'error' });
-    expect(idsOf(reports, 'ordo/ticket-instructions')).toEqual(['EmptyText', 'NoInstructions']);
+    expect(idsOf(reports, 'ordo/ticket-instructions')).toEqual(['BadDue', 'EmptyText', 'NoInstructions']);
+    const due = reports['ordo/ticket-instructions']!.find((r) => r.id === 'BadDue');
+    expect(due?.message).toBe('The ticket\'s due time "four hours" is not an ISO 8601 duration: write PT4H for four hours, P1D for a day.');
   });
 
   it('with the FEEL library, asks for instructions for every code the script can raise', async () => {
     const reports = await lint('tickets.bpmn', { 'ordo/ticket-instructions': ['error', { functions: LIBRARY }] });
-    expect(idsOf(reports, 'ordo/ticket-instructions')).toEqual(['EmptyText', 'NoInstructions', 'NoTicket', 'OwnCodeUncovered', 'PartlyCovered']);
+    expect(idsOf(reports, 'ordo/ticket-instructions')).toEqual(['BadDue', 'EmptyText', 'NoInstructions', 'NoTicket', 'OwnCodeUncovered', 'PartlyCovered']);
     const partly = reports['ordo/ticket-instructions']!.find((r) => r.id === 'PartlyCovered');
     expect(partly?.message).toContain('ADDRESS_MISSING, POSTAL_CODE_INVALID');
     expect(partly?.message).not.toContain('PHONE_MISSING');

@@ -1,3 +1,4 @@
+import { isIsoDuration } from '../../../engine/model/feel-syntax.ts';
 import { analyzeScript } from '../../feel-functions.ts';
 import {
   inExecutableProcess,
@@ -23,6 +24,15 @@ export default function ticketInstructionsRule(options: OrdoRuleOptions = {}): R
 
   return {
     check(task, reporter) {
+      // A ticket's due time, on a script or a user task, as the server reads it at deploy.
+      if ((task.$type === 'bpmn:ScriptTask' || task.$type === 'bpmn:UserTask') && isFlowElement(task) && inExecutableProcess(task)) {
+        for (const ticket of ordoTickets(task)) {
+          const due = ticket.due;
+          if (due !== undefined && due !== null && !isIsoDuration(text(due))) {
+            reporter.report(reportId(task), `The ticket's due time "${text(due)}" is not an ISO 8601 duration: write PT4H for four hours, P1D for a day.`);
+          }
+        }
+      }
       if (task.$type !== 'bpmn:ScriptTask' || !isFlowElement(task) || !inExecutableProcess(task)) return;
       if (onIssuesOf(task) !== 'ticket') return;
       const id = reportId(task);
