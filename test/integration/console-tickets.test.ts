@@ -110,7 +110,7 @@ describe('/tickets, the queue', () => {
     expect(row).toMatch(/<time datetime="[^"]+" data-localized>in \d+ (min|h)<\/time>/);
     expect(row).toContain('Assign to me');
     // The nav shows the open-ticket count.
-    expect(res.text).toContain(`<span class="count" data-open-tickets>${counts.length}</span>`);
+    expect(res.text).toContain(`<span class="count" id="nav-open-tickets" data-open-tickets>${counts.length}</span>`);
     // Every filter has a label.
     for (const id of ['tickets-q', 'tickets-code', 'tickets-status', 'tickets-assignee', 'tickets-age', 'tickets-sort']) expect(res.text).toContain(`<label for="${id}">`);
   });
@@ -128,6 +128,11 @@ describe('/tickets, the queue', () => {
     expect(assign.text).toMatch(/^<tr id="ticket-row-\d+"/);
     expect(assign.text).toContain('<span class="who mine">me</span>');
     expect(assign.text).not.toContain('Assign to me');
+    // A colleague sees it is someone's, and is asked before taking it over.
+    const colleague = await loginAs(t, 'operator');
+    const theirs = new RegExp(`<tr id="ticket-row-${phoneTickets[2]}"[\\s\\S]*?</tr>`).exec((await colleague.get(`/tickets?q=${tag}`)).text)![0];
+    expect(theirs).toContain(`hx-confirm="Take over ticket #${phoneTickets[2]} from ${operator.user.email}?"`);
+    expect(theirs).toContain('>Take over</button>');
     expect(rowIds((await operator.get(`/tickets?q=${tag}&assignee=me`)).text)).toEqual([phoneTickets[2]]);
     expect(rowIds((await operator.get(`/tickets?q=${tag}&assignee=none`)).text)).not.toContain(phoneTickets[2]);
     expect(rowIds((await operator.get(`/tickets?q=${tag}&status=in_progress`)).text)).toEqual([phoneTickets[2]]);
@@ -170,6 +175,9 @@ describe('/tickets, the queue', () => {
     expect(refresh.text).toMatch(/hx-trigger="every \d+s, tickets-changed from:body"/);
     expect(refresh.text).toMatch(/<input type="checkbox" name="ids" value="\d+" id="select-\d+"/);
     expect(refresh.text).toContain('<nav class="queue-tabs" id="ticket-queues" aria-label="Queues" hx-swap-oob="true">');
+    // The navigation's open-ticket count too, so it does not go stale beside the tabs.
+    const open = await t.database.db.selectFrom('tickets').select('id').where('status', 'in', ['open', 'in_progress']).execute();
+    expect(refresh.text).toContain(`<span class="count" id="nav-open-tickets" data-open-tickets hx-swap-oob="true">${open.length}</span>`);
     expect(rowIds(refresh.text)).toHaveLength(5);
   });
 

@@ -69,7 +69,7 @@ describe('history as steps', () => {
     const before = (await sql<{ element_id: string; at: Date; actor: string | null; data: unknown }>`
       select element_id, at, actor, data from instance_history where instance_id = ${instance} order by id`.execute(database.db)).rows;
 
-    expect(await migrateToLatest(database.db)).toEqual(['0010_history_steps', '0011_intake_definition_guard']);
+    expect((await migrateToLatest(database.db)).slice(0, 2)).toEqual(['0010_history_steps', '0011_intake_definition_guard']);
     const after = await viewRows(instance);
     expect(after.map(({ element_id, at, actor, data }) => ({ element_id, at, actor, data }))).toEqual(before);
     // New entries follow the moved ones.
@@ -83,7 +83,7 @@ describe('history as steps', () => {
     expect(down[1]!.data).toEqual({ changed: { x: [1, null] } });
     // Writable again as a table, ids still from its sequence.
     await sql`insert into instance_history (instance_id, element_id, element_type, event, at) values (${instance}, 'Later', 'bpmn:Task', 'entered', now())`.execute(database.db);
-    expect(await migrateToLatest(database.db)).toEqual(['0010_history_steps', '0011_intake_definition_guard']);
+    expect((await migrateToLatest(database.db)).slice(0, 2)).toEqual(['0010_history_steps', '0011_intake_definition_guard']);
     expect((await viewRows(instance)).map((r) => r.element_id)).toEqual(['Start', 'Check', 'Flow', 'End', 'Later']);
   });
 });

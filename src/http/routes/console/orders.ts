@@ -223,8 +223,14 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
 
   /** The lifecycle's element names by id (its compiled model is cached), for the timeline. */
   async function elementNames(definitionId: string): Promise<Map<string, string>> {
-    const model = await deps.runtime.ctx.models.get(db, definitionId);
-    return new Map(Object.entries(model.elements).flatMap(([id, el]) => ((el as { name?: string | null }).name ? [[id, (el as { name: string }).name]] : [])));
+    try {
+      const model = await deps.runtime.ctx.models.get(db, definitionId);
+      return new Map(Object.entries(model.elements).flatMap(([id, el]) => ((el as { name?: string | null }).name ? [[id, (el as { name: string }).name]] : [])));
+    } catch (err) {
+      // The names are a nicety: a version that no longer compiles shows its element ids, not an error page.
+      deps.logger.warn({ err: (err as Error).message, definitionId }, 'element names of a process version unavailable');
+      return new Map();
+    }
   }
 
   async function renderOrder(request: FastifyRequest, reply: FastifyReply, order: OrderRecord, extra: Record<string, unknown> = {}, status = 200) {
