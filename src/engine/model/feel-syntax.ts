@@ -158,6 +158,25 @@ export function unknownFunctionCalls(expression: string, functionNames: readonly
     });
 }
 
+/**
+ * The result variables of a process's script tasks, embedded sub-processes included: where a script may
+ * store a function that a later expression calls (for `unknownFunctionCalls`). Works on moddle elements
+ * as the server and the modeler both hold them.
+ */
+export function scriptResultVariables(process: unknown): string[] {
+  const found = new Set<string>();
+  const visit = (container: unknown, depth: number) => {
+    const elements = (container as { flowElements?: unknown } | null)?.flowElements;
+    if (depth > 100 || !Array.isArray(elements)) return;
+    for (const el of elements as Array<{ $type?: unknown; resultVariable?: unknown; flowElements?: unknown }>) {
+      if (el?.$type === 'bpmn:ScriptTask' && typeof el.resultVariable === 'string' && el.resultVariable.trim() !== '') found.add(el.resultVariable.trim());
+      if (el?.flowElements) visit(el, depth + 1);
+    }
+  };
+  visit(process, 0);
+  return [...found];
+}
+
 // ISO 8601 durations as BPMN engines use them: PnYnMnDTnHnMnS (any part may be left out, at least one
 // present; the smallest unit may carry a fraction) or PnW.
 const DURATION = /^P(?!$)(\d+(?:[.,]\d+)?Y)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?D)?(T(?=\d)(\d+(?:[.,]\d+)?H)?(\d+(?:[.,]\d+)?M)?(\d+(?:[.,]\d+)?S)?)?$|^P\d+W$/;

@@ -1,5 +1,5 @@
 import type { ModdleElement, ParsedDefinitions } from './parse.ts';
-import { checkFeelSyntax, checkTimerExpression, feelFunctionCalls, isIsoDuration, unknownFunctionCalls } from './feel-syntax.ts';
+import { checkFeelSyntax, checkTimerExpression, feelFunctionCalls, isIsoDuration, scriptResultVariables, unknownFunctionCalls } from './feel-syntax.ts';
 import type { TimerKind } from './feel-syntax.ts';
 import { IGNORED_ELEMENT_TYPES, eventDefinitionsOf, eventKind, unsupportedReason } from './supported.ts';
 
@@ -174,22 +174,10 @@ class Validator {
 
   private readonly resultVariables = new Map<ModdleElement, string[]>();
 
-  /** The result variables of a process's script tasks, at any depth: a script may store a function there. */
+  /** The result variables of a process's script tasks (cached per process). */
   private resultVariablesOf(process: ModdleElement): string[] {
     let names = this.resultVariables.get(process);
-    if (!names) {
-      const found = new Set<string>();
-      const visit = (container: ModdleElement, depth: number) => {
-        if (depth > 100) return;
-        for (const el of list(container.flowElements)) {
-          if (el.$type === 'bpmn:ScriptTask' && text(el.resultVariable) !== '') found.add(text(el.resultVariable));
-          if (el.flowElements) visit(el, depth + 1);
-        }
-      };
-      visit(process, 0);
-      names = [...found];
-      this.resultVariables.set(process, names);
-    }
+    if (!names) this.resultVariables.set(process, (names = scriptResultVariables(process)));
     return names;
   }
 

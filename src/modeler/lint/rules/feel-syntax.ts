@@ -1,4 +1,4 @@
-import { checkFeelSyntax, checkTimerExpression, unknownFunctionCalls, type TimerKind } from '../../../engine/model/feel-syntax.ts';
+import { checkFeelSyntax, checkTimerExpression, scriptResultVariables, unknownFunctionCalls, type TimerKind } from '../../../engine/model/feel-syntax.ts';
 import { expressionBody, inExecutableProcess, isFlowElement, nodeList, nodeOf, text, type ModdleNode } from '../../model.ts';
 import { reportId, type OrdoRuleOptions, type Reporter, type RuleDefinition } from '../types.ts';
 
@@ -22,21 +22,11 @@ export default function feelSyntax(options: OrdoRuleOptions = {}): RuleDefinitio
     for (const call of unknownFunctionCalls(expression, knownNames, resultVariablesOf(node))) reporter.report(reportId(node), `${what} ${call.message}`, path);
   }
 
-  /** The result variables of the process's script tasks, at any depth (a script may store a function there). */
+  /** The result variables of the process the node is in (a script may store a function there). */
   function resultVariablesOf(node: ModdleNode): string[] {
     let process: ModdleNode | undefined = node;
     for (let depth = 0; process && process.$type !== 'bpmn:Process' && depth < 1000; depth++) process = nodeOf(process.$parent);
-    if (!process) return [];
-    const found = new Set<string>();
-    const visit = (container: ModdleNode, depth: number) => {
-      if (depth > 100) return;
-      for (const el of nodeList(container.flowElements)) {
-        if (el.$type === 'bpmn:ScriptTask' && text(el.resultVariable) !== '') found.add(text(el.resultVariable));
-        if (el.flowElements) visit(el, depth + 1);
-      }
-    };
-    visit(process, 0);
-    return [...found];
+    return process ? scriptResultVariables(process) : [];
   }
 
   function checkExpression(node: ModdleNode, reporter: Reporter, what: string, value: unknown, path: string[]): void {
