@@ -264,6 +264,13 @@ describe('/tickets/:id, the ticket page', () => {
     expect(await ticketStatus(id)).toBe('open');
     const data = await t.database.db.selectFrom('orders').select('data').where('id', '=', orderId).executeTakeFirstOrThrow();
     expect((data.data as Order).customer.phone).toBeNull();
+
+    // Fixed meanwhile from another page: the live check says so, instead of "would pass".
+    await t.http.patch(`/api/v1/orders/${orderId}`).set('authorization', `Bearer ${t.token}`).send({ customer: { phone: '+48 601 234 567' } });
+    expect(await ticketStatus(id)).toBe('resolved');
+    const stale = await operator.htmx('post', `/tickets/${id}/check`, { 'v.customer.phone': '+48 601 234 567' });
+    expect(stale.text).toMatch(/This ticket was resolved by [^ ]+ meanwhile: reload the page/);
+    expect(stale.text).not.toContain('The step would pass');
   });
 
   it('Save and retry with a bad value keeps the ticket and shows the remaining issue next to its field, keeping what was typed', async () => {

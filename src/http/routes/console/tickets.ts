@@ -487,7 +487,9 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const groups = fixGroups(paths, order.data, values, messages);
     const shown = new Set(groups.flatMap((g) => [g.path, ...g.inputs.map((i) => i.path)]));
     const elsewhere = messages.filter((m) => !m.field || !shown.has(m.field)).map((m) => (m.field ? `${fieldInWords(m.field)}: ${m.message ?? m.code}` : (m.message ?? m.code ?? '')));
-    return reply.fragment('tickets/fix-checks', { groups, passes, elsewhere, open: isOpen(ticket) });
+    // A page left open while a colleague handled the ticket: say so now, not only when Save is pressed.
+    const stale = isOpen(ticket) ? null : (closedBy(await ticketHistory(db, ticket.id)) ?? { kind: ticket.status, who: 'someone', at: '' });
+    return reply.fragment('tickets/fix-checks', { groups, passes, elsewhere, open: isOpen(ticket), stale });
   });
 
   app.post('/tickets/:id/complete', { ...work, schema: { params: IdParams, body: FixBody } }, async (request, reply) => {
