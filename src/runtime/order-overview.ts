@@ -60,6 +60,8 @@ export interface OrderTicket {
   queue: string;
   codes: string[];
   elementId: string;
+  /** What the step found wrong, field by field (an open ticket's remaining issues). */
+  issues: Array<{ code: string; field?: string; message?: string }>;
   createdAt: Date;
   closedAt: Date | null;
 }
@@ -68,7 +70,7 @@ export async function orderTickets(db: DbOrTx, orderId: string, limit = 100): Pr
   if (!isUuid(orderId)) return [];
   const rows = await db
     .selectFrom('tickets')
-    .select(['id', 'title', 'status', 'queue', 'codes', 'element_id', 'created_at', 'closed_at'])
+    .select(['id', 'title', 'status', 'queue', 'codes', 'element_id', 'issues', 'created_at', 'closed_at'])
     .where('order_id', '=', orderId)
     .orderBy('id', 'desc')
     .limit(limit)
@@ -80,6 +82,7 @@ export async function orderTickets(db: DbOrTx, orderId: string, limit = 100): Pr
     queue: r.queue,
     codes: r.codes,
     elementId: r.element_id,
+    issues: (r.issues as OrderTicket['issues'] | null) ?? [],
     createdAt: r.created_at,
     closedAt: r.closed_at,
   }));

@@ -436,6 +436,17 @@ describe('the order page timeline', () => {
   });
 });
 
+describe('the order page data', () => {
+  it('marks the fields open tickets find wrong, not only the empty ones, and lists them with their tickets', async () => {
+    const orderId = await post(order((o) => (o.customer.email = 'anna@example')));
+    const ticketId = await ticketOf(orderId);
+    const html = (await operator.get(`/orders/${orderId}`)).text;
+    expect(html).toContain('<dt>E-mail</dt><dd class="at-fault"><a href="mailto:anna@example">anna@example</a></dd>');
+    expect(html).toMatch(new RegExp(`<li><span class="at-fault">⚠ E-mail \\(Customer\\)</span>: [^<]+ <a href="/tickets/${ticketId}">ticket #${ticketId}</a></li>`));
+    expect(html).toContain('<dt>Phone</dt><dd>');
+  });
+});
+
 describe('bulk actions', () => {
   it('retries the selected tickets in the background with a progress bar, then lists the result per ticket', async () => {
     const orderIds = await Promise.all([post(order(noPhone)), post(order(noPhone)), post(order(noPhone))]);

@@ -257,6 +257,9 @@ export const orderConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
         tickets,
         openTickets: open.length,
         failedElements: [...new Set(open.map((t) => t.elementId))],
+        // The fields open tickets find wrong, not only the empty ones: listed above the data, marked in it.
+        faults: open.flatMap((t) => t.issues.filter((i) => i.field).map((i) => ({ field: fieldInWords(i.field!), message: i.message ?? i.code, ticketId: t.id }))),
+        faultPaths: Object.fromEntries(open.flatMap((t) => t.issues.filter((i) => i.field).map((i) => [i.field!, true]))),
         diagramUrl: `/orders/${order.id}/diagram.bpmn`,
         // The bpmn-js viewer (public/build, scripts/build-assets.ts) only where there is a diagram to show.
         assets: process ? { styles: ['/assets/build/viewer.css'], scripts: ['/assets/build/viewer.js'] } : null,
