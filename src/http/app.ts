@@ -54,9 +54,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Only a proxy may say who the client is (the login limit per address, the logs): see ORDO_TRUST_PROXY.
     trustProxy: deps.config.trustProxy,
     requestIdHeader: 'x-request-id',
-    // secure-json-parse: refuse prototype-pollution keys outright rather than strip them silently.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true },
     // A URL the router cannot even decode (%ED%A0%80, an over-long segment) is answered like every other refusal.
     frameworkErrors: (err, request, reply) => {
@@ -73,8 +70,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('registeredRoutes', { getter: () => registeredRoutes });
 
   app.setValidatorCompiler(validatorCompiler);
-  // JSON with a reason for every refusal; no text/plain parser (a JSON document sent as text/plain is a
-  // client's mistake, answered 415, not read as a string that then fails validation).
+  // Ordo's JSON parser (json-body.ts: a reason for every refusal, prototype-pollution keys refused by path);
+  // no text/plain parser (a JSON document sent as text/plain is a client's mistake, answered 415).
   registerJsonBodyParser(app);
   app.removeContentTypeParser('text/plain');
 

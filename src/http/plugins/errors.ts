@@ -34,9 +34,6 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
     return problem('VALIDATION_FAILED', `${errors.length} field(s) are not as expected.`, { errors });
   }
   switch (e.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problem('MALFORMED_JSON', e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The body is empty; send the JSON document.' : `The body could not be parsed as JSON: ${cleanJsonMessage(e.message)}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('BODY_TOO_LARGE', `Bodies are limited to ${formatBytes(route.bodyLimitBytes ?? 1024 * 1024)} here.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -49,10 +46,6 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
       return problem('MALFORMED_URL', 'The URL contains a percent-encoding that is not UTF-8 text.');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return { ...problem('MALFORMED_URL', 'A part of the URL path is longer than 100 characters.'), status: 414 };
-  }
-  // secure-json-parse refuses __proto__ / constructor.prototype keys with a SyntaxError.
-  if (e instanceof SyntaxError || /prototype|__proto__/.test(e.message ?? '')) {
-    if ((e.statusCode ?? 400) < 500) return problem('MALFORMED_JSON', 'The body contains a forbidden key (__proto__ or constructor.prototype).');
   }
   const status = e.statusCode ?? 500;
   if (status === 404) return problem('NOT_FOUND', e.message);
@@ -89,10 +82,6 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
 
 function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${Math.round(bytes / 1024)} kB`;
-}
-
-function cleanJsonMessage(message: string): string {
-  return message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/i, '').slice(0, 200) || 'unexpected token';
 }
 
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
