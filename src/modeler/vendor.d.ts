@@ -23,8 +23,23 @@ declare module 'bpmn-js/lib/BaseViewer' {
     parent?: DiagramElement;
     labelTarget?: DiagramElement;
     waypoints?: unknown[];
+    x?: number;
+    y?: number;
     width?: number;
     height?: number;
+    /** A shape's connections, and a connection's ends. */
+    incoming?: DiagramElement[];
+    outgoing?: DiagramElement[];
+    source?: DiagramElement;
+    target?: DiagramElement;
+    label?: DiagramElement;
+  }
+
+  export interface Rect {
+    x: number;
+    y: number;
+    width: number;
+    height: number;
   }
 
   export type Listener = (event: { type?: string; element?: DiagramElement; [key: string]: unknown }) => unknown;
@@ -46,6 +61,9 @@ declare module 'bpmn-js/lib/BaseViewer' {
     scrollToElement(element: DiagramElement | string, padding?: number): void;
     getContainer(): HTMLElement;
     resized(): void;
+    /** Show exactly this area (scaled to fit, top left aligned); without an argument, the area shown. */
+    viewbox(box?: Rect): Rect & { scale: number; outer: { width: number; height: number } };
+    getSize(): { width: number; height: number };
   }
 
   export interface Overlays {

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-import type { Canvas, DiagramElement, ElementRegistry, EventBus, Overlays } from 'bpmn-js/lib/BaseViewer';
+import type { Canvas, DiagramElement, ElementRegistry, EventBus, Overlays, Rect } from 'bpmn-js/lib/BaseViewer';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
 import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
 import { DiagramLoadError, describeImportError, drawnElementCount, el, emit, fetchDiagramXml, hasFlowElements, listAttribute, NO_DRAWING_MESSAGE, showMessage } from './shared.ts';
@@ -38,6 +38,13 @@ export interface ViewerHandle {
   readonly container: HTMLElement;
   /** Replace the highlights of one kind. Ids the diagram does not have are ignored. */
   highlight(kind: HighlightKind, ids: readonly string[]): void;
+  /**
+   * Zoom to these elements and the steps right before and after them (at most life size; never so small
+   * that the elements cannot be read). False when the diagram has none of them (nothing changes).
+   */
+  focus(ids: readonly string[]): boolean;
+  /** Show the whole diagram. */
+  fit(): void;
   /** Fetch `data-overlays-url` again and redraw the badges. */
   refreshOverlays(): Promise<void>;
   destroy(): void;
@@ -48,6 +55,32 @@ const handles = new Set<ViewerHandle>();
 
 function isElementShape(element: DiagramElement): boolean {
   return !!element.parent && !element.labelTarget;
+}
+
+/** Focusing never zooms in past life size, nor out so far that a task is less than about 70 px wide. */
+const FOCUS_MAX_SCALE = 1;
+const FOCUS_MIN_SCALE = 0.7;
+const FOCUS_PADDING = 40;
+
+function boundsOf(elements: readonly DiagramElement[]): Rect | null {
+  const shapes = elements.filter((e) => !e.waypoints && typeof e.x === 'number' && typeof e.y === 'number');
+  if (shapes.length === 0) return null;
+  const x = Math.min(...shapes.map((e) => e.x!));
+  const y = Math.min(...shapes.map((e) => e.y!));
+  const right = Math.max(...shapes.map((e) => e.x! + (e.width ?? 0)));
+  const bottom = Math.max(...shapes.map((e) => e.y! + (e.height ?? 0)));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
+/** The shapes, their labels, and the shapes one sequence flow away. */
+function neighbourhood(shapes: readonly DiagramElement[]): DiagramElement[] {
+  const near = new Set<DiagramElement>(shapes);
+  for (const shape of shapes) {
+    if (shape.label) near.add(shape.label);
+    for (const flow of shape.incoming ?? []) if (flow.source) near.add(flow.source);
+    for (const flow of shape.outgoing ?? []) if (flow.target) near.add(flow.target);
+  }
+  return [...near];
 }
 
 function count(value: unknown): number {
@@ -68,6 +101,33 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
   const overlays = viewer.get<Overlays>('overlays');
   const current: Record<HighlightKind, string[]> = { failed: [], active: [], done: [] };
   let resizeObserver: ResizeObserver | null = null;
+  // What the diagram shows: the elements focused on (null: the whole diagram), kept through resizes.
+  let focused: string[] | null = null;
+
+  const shapesOf = (ids: readonly string[]) =>
+    ids.map((id) => registry.get(id)).filter((e): e is DiagramElement => !!e && isElementShape(e) && !e.waypoints);
+
+  const show = () => {
+    const shapes = focused ? shapesOf(focused) : [];
+    const size = canvas.getSize();
+    const near = boundsOf(neighbourhood(shapes));
+    const own = boundsOf(shapes);
+    if (!near || !own || size.width <= 0 || size.height <= 0) {
+      canvas.zoom('fit-viewport', 'auto');
+      return;
+    }
+    const padded = { x: near.x - FOCUS_PADDING, y: near.y - FOCUS_PADDING, width: near.width + 2 * FOCUS_PADDING, height: near.height + 2 * FOCUS_PADDING };
+    let scale = Math.min(size.width / padded.width, size.height / padded.height, FOCUS_MAX_SCALE);
+    let centre = { x: padded.x + padded.width / 2, y: padded.y + padded.height / 2 };
+    if (scale < FOCUS_MIN_SCALE) {
+      // The neighbours are too far apart: the elements themselves, in the middle, readable.
+      scale = FOCUS_MIN_SCALE;
+      centre = { x: own.x + own.width / 2, y: own.y + own.height / 2 };
+    }
+    const width = size.width / scale;
+    const height = size.height / scale;
+    canvas.viewbox({ x: centre.x - width / 2, y: centre.y - height / 2, width, height });
+  };
 
   const handle: ViewerHandle = {
     viewer,
@@ -87,6 +147,18 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
           overlays.add(id, 'ordo-done', { position: { top: -8, right: 8 }, html: el('span', { class: 'ordo-done-tick', title: 'Done' }, '✓') });
         }
       }
+    },
+    focus(ids) {
+      if (shapesOf(ids).length === 0) return false;
+      focused = [...ids];
+      container.dataset.ordoView = 'focus';
+      show();
+      return true;
+    },
+    fit() {
+      focused = null;
+      container.dataset.ordoView = 'whole';
+      show();
     },
     async refreshOverlays() {
       const url = container.dataset.overlaysUrl;
@@ -123,17 +195,43 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
 
   const visible = () => container.clientWidth > 0 && container.clientHeight > 0;
   let wasVisible = visible();
+  let width = container.clientWidth;
   if (typeof ResizeObserver === 'function') {
     resizeObserver = new ResizeObserver(() => {
       canvas.resized();
-      // A viewer mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows.
+      // A viewer mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows. A
+      // focused diagram keeps its elements in the middle when the page gets narrower or wider.
       const now = visible();
-      if (now && !wasVisible) canvas.zoom('fit-viewport', 'auto');
+      if (now && (!wasVisible || (focused && container.clientWidth !== width))) show();
       wasVisible = now;
+      width = container.clientWidth;
     });
     resizeObserver.observe(container);
   }
   return handle;
+}
+
+/**
+ * `data-focus`: the diagram opens zoomed to those elements and their neighbours, with a button to see the
+ * whole diagram and back.
+ */
+function bindFocus(container: HTMLElement, viewer: NavigatedViewer, handle: ViewerHandle): void {
+  const ids = listAttribute(container.dataset.focus);
+  if (ids.length === 0 || !handle.focus(ids)) return;
+  const registry = viewer.get<ElementRegistry>('elementRegistry');
+  const names = ids.map((id) => registry.get(id)?.businessObject?.name).filter((n): n is string => typeof n === 'string' && n.trim() !== '');
+  const zoomLabel = names.length === 1 ? `Zoom to “${names[0]}”` : 'Zoom to the step';
+  const button = el('button', { type: 'button', class: 'ordo-diagram-toggle' }, 'Whole diagram');
+  button.addEventListener('click', () => {
+    if (container.dataset.ordoView === 'focus') {
+      handle.fit();
+      button.textContent = zoomLabel;
+    } else {
+      handle.focus(ids);
+      button.textContent = 'Whole diagram';
+    }
+  });
+  container.append(button);
 }
 
 function bindElementLinks(container: HTMLElement, viewer: NavigatedViewer): void {
@@ -187,6 +285,7 @@ async function mountNow(container: HTMLElement): Promise<ViewerHandle | null> {
   handle.highlight('done', listAttribute(container.dataset.highlightDone));
   handle.highlight('active', listAttribute(container.dataset.highlightActive));
   handle.highlight('failed', listAttribute(container.dataset.highlightFailed));
+  bindFocus(container, viewer, handle);
   bindElementLinks(container, viewer);
   await handle.refreshOverlays();
   handles.add(handle);
