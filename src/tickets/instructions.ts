@@ -128,3 +128,35 @@ export function priorityRank(priority: string | null | undefined): number {
 export function normalPriority(priority: string | null | undefined): Priority {
   return PRIORITIES[priorityRank(priority)]!;
 }
+
+export interface InstructionGroup {
+  /** The issue code the steps were written for; null for the fallback (or steps that could not be split). */
+  code: string | null;
+  steps: string[];
+}
+
+/**
+ * A ticket's stored steps split by the issue they answer, for the ticket page: the steps are stored as one
+ * list (the API's `instructions`), rendered from the order as it was. Each chosen source is rendered again
+ * without the order to count its lines (placeholders sit inside lines, so the count is the template's);
+ * when the counts do not add up to the stored steps (a line that is only a placeholder, a ticket from
+ * another version), the steps stay one list rather than being split wrong.
+ */
+export function groupInstructions(sources: readonly InstructionSource[], issues: readonly TicketIssue[], steps: readonly string[]): InstructionGroup[] {
+  const whole = [{ code: null, steps: [...steps] }];
+  const chosen = selectInstructions(sources, issues);
+  if (chosen.length === 0 || chosen.every((s) => s.code === null || s.code === '')) return whole;
+  const groups: InstructionGroup[] = [];
+  let at = 0;
+  for (const source of chosen) {
+    const count = renderTemplate(source.text, { issues })
+      .split(/\r?\n/)
+      .filter((line) => stripMarker(line) !== '').length;
+    const part = steps.slice(at, at + count);
+    at += count;
+    const last = groups.at(-1);
+    if (last && last.code === source.code) last.steps.push(...part);
+    else groups.push({ code: source.code, steps: part });
+  }
+  return at === steps.length && groups.every((g) => g.steps.length > 0) ? groups : whole;
+}

@@ -22,6 +22,8 @@ import {
 } from '../../../runtime/tickets.ts';
 import type { TicketView } from '../../../runtime/views.ts';
 import { buildMergePatch } from '../../../tickets/fields.ts';
+import { groupInstructions } from '../../../tickets/instructions.ts';
+import type { TicketDefinition } from '../../../engine/index.ts';
 import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { wantsFragment } from '../../plugins/views.ts';
@@ -325,11 +327,37 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     reason?: string;
   }
 
+  /**
+   * The ticket's steps in one list per issue, each headed by the issue in words; one list without a heading
+   * when the ticket has one issue, or when its steps cannot be told apart (see groupInstructions).
+   */
+  async function instructionGroups(ticket: TicketView): Promise<Array<{ heading: string | null; steps: string[] }>> {
+    const whole = ticket.instructions.length > 0 ? [{ heading: null, steps: ticket.instructions }] : [];
+    if (new Set(ticket.issues.map((i) => i.code)).size < 2) return whole;
+    try {
+      const instance = await db.selectFrom('process_instances').select('definition_id').where('id', '=', ticket.instanceId).executeTakeFirst();
+      if (!instance) return whole;
+      const model = await ctx.models.get(db, instance.definition_id);
+      const def = (model.elements[ticket.elementId] as { ticket?: TicketDefinition | null } | undefined)?.ticket;
+      const groups = groupInstructions(def?.instructions ?? [], ticket.issues, ticket.instructions);
+      if (groups.length < 2) return whole;
+      return groups.map((g) => {
+        const words = [...new Set(ticket.issues.filter((i) => i.code === g.code).map((i) => i.message ?? codeInWords(i.code)))];
+        return { heading: words.length > 0 ? words.join(' · ') : null, steps: g.steps };
+      });
+    } catch (err) {
+      // The headings are a nicety: a version that no longer compiles shows the steps as one list.
+      deps.logger.warn({ err: (err as Error).message, ticketId: ticket.id }, 'instructions of a ticket not grouped by issue');
+      return whole;
+    }
+  }
+
   async function ticketData(request: FastifyRequest, ticket: TicketView, extra: TicketExtra = {}) {
-    const [order, rawHistory, process] = await Promise.all([
+    const [order, rawHistory, process, instructions] = await Promise.all([
       ticket.orderId ? getOrder(db, ticket.orderId) : Promise.resolve(null),
       ticketHistory(db, ticket.id),
       ticket.orderId ? orderProcess(db, ticket.orderId) : Promise.resolve(null),
+      instructionGroups(ticket),
     ]);
     const step = ticket.elementName ?? ticket.elementId;
     const open = isOpen(ticket);
@@ -376,6 +404,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         isManual: ticket.kind === 'manual',
         isTechnical: ticket.kind === 'technical',
         issues: ticket.issues.map((i) => ({ ...i, words: i.message ?? codeInWords(i.code), fieldWords: i.field ? fieldInWords(i.field) : null })),
+        instructionGroups: instructions,
       },
       order,
       data: d ?? null,

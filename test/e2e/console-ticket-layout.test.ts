@@ -1,0 +1,197 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Order } from '../../src/orders/schema.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
+import { validOrder } from '../fixtures/orders.ts';
+import { eventually } from '../integration/engine/helpers.ts';
+
+/**
+ * What the operator sees without scrolling, in real Chromium: the Fix card beside what failed (a ticket
+ * with three issues at 1440×900, one with a single issue at 1024×768), the steps grouped per issue, the
+ * lifecycle zoomed to the ticket's step so that it can be read.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = process.env.ORDO_E2E_SCREENSHOTS;
+
+let t: TestApp;
+let browser: Browser;
+let baseUrl: string;
+let user: ConsoleUser;
+let context: BrowserContext;
+let page: Page;
+let cspViolations: string[];
+let pageErrors: string[];
+
+async function post(order: Order): Promise<string> {
+  const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function ticketOf(orderId: string): Promise<string> {
+  const row = await eventually(
+    () => t.database.db.selectFrom('tickets').select('id').where('order_id', '=', orderId).where('status', 'in', ['open', 'in_progress']).executeTakeFirst(),
+    (r) => !!r,
+    20_000,
+  );
+  return String(row!.id);
+}
+
+const withoutPhone = (externalId: string) => {
+  const o = validOrder({ externalId });
+  o.customer = { ...o.customer, phone: null };
+  return o;
+};
+
+/** Phone missing, postal code without its hyphen, a comma in the e-mail: three issues, 4 + 5 + 4 steps. */
+const threeIssues = (externalId: string) => {
+  const o = withoutPhone(externalId);
+  o.customer = { ...o.customer, email: 'anna@example,com' };
+  o.shippingAddress = { ...o.shippingAddress!, postalCode: '00838' };
+  return o;
+};
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
+  }
+  t = await createTestApp({ workers: true, deployDefaults: true });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  user = await createConsoleUser(t, 'operator');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+beforeEach(async () => {
+  await context?.close();
+  context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  cspViolations = [];
+  pageErrors = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('dialog', (dialog) => void dialog.dismiss());
+  await page.goto('/login');
+  await page.getByLabel('E-mail').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+});
+
+/** The element's box lies wholly inside the window as the page stands (no scrolling done). */
+async function inView(locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox();
+  const size = page.viewportSize()!;
+  return !!box && box.width > 0 && box.y >= 0 && box.x >= 0 && box.y + box.height <= size.height && box.x + box.width <= size.width;
+}
+
+async function diagramStep(): Promise<{ width: number; height: number; x: number; y: number }> {
+  const box = await page.locator('#ticket-diagram [data-element-id="Task_ValidateAddress"] .djs-visual > :nth-child(1)').boundingBox();
+  return box!;
+}
+
+describe('the ticket page without scrolling', () => {
+  it('shows the Fix card beside three issues at 1440×900, the steps grouped per issue, the step readable in the diagram', async () => {
+    const orderId = await post(threeIssues('E2E-LAYOUT-3'));
+    const ticketId = await ticketOf(orderId);
+    await page.goto(`/tickets/${ticketId}`);
+    expect(await page.locator('#ticket-failed .issue').count()).toBe(3);
+
+    // Save and retry, the fields at fault and the reason: all in the window as the page opens.
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await inView(page.locator('#fix-submit'))).toBe(true);
+    expect(await inView(page.getByLabel('Phone', { exact: true }))).toBe(true);
+    expect(await inView(page.locator('#fix-reason'))).toBe(true);
+
+    // One numbered list per issue, headed by the issue in words, in the order the issues came.
+    const groups = page.locator('#ticket-todo .instruction-group');
+    expect(await groups.count()).toBe(3);
+    expect(await page.locator('#ticket-todo ol.instructions').count()).toBe(3);
+    const headings = await groups.locator('.instruction-heading').allInnerTexts();
+    const issues = await page.locator('#ticket-failed .issue-text').allInnerTexts();
+    expect(headings).toEqual(issues.map((text) => text.replace(/^✗\s*/, '')));
+    const counts = await groups.evaluateAll((sections) => sections.map((s) => s.querySelectorAll('li').length));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(13);
+    const firstSteps = await groups.evaluateAll((sections) => sections.map((s) => s.querySelector('li')!.textContent ?? ''));
+    const byIssue = Object.fromEntries(headings.map((h, i) => [/phone/i.test(h) ? 'phone' : /postal/i.test(h) ? 'postal' : /mail/i.test(h) ? 'email' : h, { steps: counts[i], first: firstSteps[i] }]));
+    expect(byIssue.phone?.steps).toBe(4);
+    expect(byIssue.phone?.first).toMatch(/need a phone number/);
+    expect(byIssue.postal?.steps).toBe(5);
+    expect(byIssue.postal?.first).toContain('"00838"');
+    expect(byIssue.email?.steps).toBe(4);
+    expect(byIssue.email?.first).toContain('"anna@example,com"');
+
+    // The diagram opens on the failing step and its neighbours, at a size that can be read.
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    expect(await page.locator('#ticket-diagram').getAttribute('data-ordo-view')).toBe('focus');
+    const zoomed = await diagramStep();
+    expect(zoomed.width).toBeGreaterThanOrEqual(70);
+    const frame = (await page.locator('#ticket-diagram').boundingBox())!;
+    expect(zoomed.x).toBeGreaterThanOrEqual(frame.x);
+    expect(zoomed.x + zoomed.width).toBeLessThanOrEqual(frame.x + frame.width);
+    expect(zoomed.y).toBeGreaterThanOrEqual(frame.y);
+    expect(zoomed.y + zoomed.height).toBeLessThanOrEqual(frame.y + frame.height);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-3-issues-1440.png`, fullPage: true });
+
+    // The whole lifecycle on demand, and back to the step.
+    const toggle = page.locator('#ticket-diagram').getByRole('button', { name: 'Whole diagram' });
+    await toggle.click();
+    expect(await page.locator('#ticket-diagram').getAttribute('data-ordo-view')).toBe('whole');
+    expect((await diagramStep()).width).toBeLessThan(zoomed.width);
+    await page.locator('#ticket-diagram').getByRole('button', { name: 'Zoom to “Validate address”' }).click();
+    expect(await page.locator('#ticket-diagram').getAttribute('data-ordo-view')).toBe('focus');
+    expect((await diagramStep()).width).toBeCloseTo(zoomed.width, 0);
+
+    // Scrolled to the history, the Fix card is still there.
+    await page.locator('#ticket-history').scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    expect(await inView(page.locator('#fix-submit'))).toBe(true);
+
+    // Fixing two of the three: what to do follows what is still wrong (one list, no heading).
+    await page.getByLabel('Phone', { exact: true }).fill('+48 601 234 567');
+    await page.getByLabel('E-mail', { exact: true }).fill('anna@example.com');
+    await page.locator('#fix-submit').click();
+    await expect.poll(() => page.locator('#ticket-failed .issue').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('#ticket-todo ol.instructions').count()).toBe(1);
+    expect(await page.locator('#ticket-todo .instruction-heading').count()).toBe(0);
+    expect(await page.locator('#ticket-todo').innerText()).toContain('"00838"');
+    expect(await page.locator('#ticket-todo').innerText()).not.toMatch(/need a phone number/);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows Save and retry without scrolling at 1024×768 for a one-issue ticket, its steps as one list', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const ticketId = await ticketOf(await post(withoutPhone('E2E-LAYOUT-1')));
+    await page.goto(`/tickets/${ticketId}`);
+    expect(await inView(page.locator('#fix-submit'))).toBe(true);
+    expect(await inView(page.getByLabel('Phone', { exact: true }))).toBe(true);
+    expect(await page.locator('#ticket-todo ol.instructions').count()).toBe(1);
+    expect(await page.locator('#ticket-todo .instruction-heading').count()).toBe(0);
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    expect((await diagramStep()).width).toBeGreaterThanOrEqual(70);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-1-issue-1024.png`, fullPage: true });
+
+    // Enter in the field saves and retries.
+    const phone = page.getByLabel('Phone', { exact: true });
+    await phone.fill('+48 601 234 567');
+    await phone.press('Enter');
+    await expect.poll(() => page.locator('#fix-outcome').isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.locator('[data-ticket-status]').innerText(), { timeout: 20_000 }).toBe('resolved');
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
