@@ -54,11 +54,36 @@
     Object.keys(selected).forEach(function (id) { if (!shown[id]) delete selected[id]; });
   }
 
+  // While anything is selected the bulk bar sticks to the top of the window (tickets.css); the table's
+  // header row sticks just below it, so it needs the bar's height (which grows when "Cancel orders…" opens).
+  // A filter change swaps the whole list, bar included: the observer follows the bar on the page.
+  var barObserver = null;
+  var observedBar = null;
+  function measureBar() {
+    var form = document.getElementById('bulk-form');
+    var bar = form && form.querySelector('.bulk-bar');
+    if (bar) form.style.setProperty('--bulk-bar-height', bar.offsetHeight + 'px');
+  }
+  function stickBar(on) {
+    var form = document.getElementById('bulk-form');
+    var bar = form && form.querySelector('.bulk-bar');
+    if (!bar) return;
+    form.classList.toggle('has-selection', on);
+    measureBar();
+    if (bar !== observedBar && typeof ResizeObserver === 'function') {
+      if (!barObserver) barObserver = new ResizeObserver(measureBar);
+      if (observedBar) barObserver.unobserve(observedBar);
+      barObserver.observe(bar);
+      observedBar = bar;
+    }
+  }
+
   function updateCount() {
     var all = boxes();
     var checked = all.filter(function (b) { return b.checked; }).length;
     var label = document.querySelector('[data-selected-count]');
     if (label) label.textContent = checked === 0 ? 'Select tickets' : checked + ' selected:';
+    stickBar(checked > 0);
     var selectAll = document.querySelector('[data-select-all]');
     if (selectAll) {
       var enabled = all.filter(function (b) { return !b.disabled; }).length;

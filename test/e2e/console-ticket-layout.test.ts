@@ -11,7 +11,8 @@ import { eventually } from '../integration/engine/helpers.ts';
 /**
  * What the operator sees without scrolling, in real Chromium: the Fix card beside what failed (a ticket
  * with three issues at 1440×900, one with a single issue at 1024×768), the steps grouped per issue, the
- * lifecycle zoomed to the ticket's step so that it can be read.
+ * lifecycle zoomed to the ticket's step so that it can be read, and the queue's bulk bar in view while
+ * tickets are selected further down the list.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.ORDO_E2E_SCREENSHOTS;
@@ -191,6 +192,43 @@ describe('the ticket page without scrolling', () => {
     await phone.press('Enter');
     await expect.poll(() => page.locator('#fix-outcome').isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => page.locator('[data-ticket-status]').innerText(), { timeout: 20_000 }).toBe('resolved');
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the queue', () => {
+  it('keeps the bulk bar in the window while tickets are selected, however far the list is scrolled', { timeout: 90_000 }, async () => {
+    await page.setViewportSize({ width: 1400, height: 600 });
+    const orderIds = await Promise.all(Array.from({ length: 14 }, (_, i) => post(withoutPhone(`E2E-BAR-${String(i + 1).padStart(2, '0')}`))));
+    await Promise.all(orderIds.map(ticketOf));
+    await page.goto('/tickets?q=E2E-BAR');
+    const rows = page.locator('#ticket-rows tr[data-ticket-id]');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(14);
+    const bar = page.locator('.bulk-bar');
+
+    await rows.first().locator('input[name="ids"]').check();
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('1 selected:');
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(300);
+    expect(await inView(bar)).toBe(true);
+    expect(await inView(bar.getByRole('button', { name: 'Retry' }))).toBe(true);
+    // The table's header row sits below the bar, not under it.
+    const barBox = (await bar.boundingBox())!;
+    const headBox = (await page.locator('#ticket-table thead th').nth(1).boundingBox())!;
+    expect(headBox.y).toBeGreaterThanOrEqual(barBox.y + barBox.height - 1);
+
+    // Selecting further down counts too, and the bar says so where the operator is.
+    await rows.last().locator('input[name="ids"]').check();
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('2 selected:');
+    expect(await inView(bar)).toBe(true);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/queue-bulk-bar.png` });
+
+    // Nothing selected: the bar stays at the top of the list.
+    await rows.first().locator('input[name="ids"]').uncheck();
+    await rows.last().locator('input[name="ids"]').uncheck();
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('Select tickets');
+    expect(await inView(bar)).toBe(false);
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
