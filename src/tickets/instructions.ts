@@ -1,4 +1,7 @@
 import Handlebars from 'handlebars';
+import { TEMPLATE_OPTIONS } from './template-check.ts';
+
+export { templateError, templateErrorInWords } from './template-check.ts';
 
 /**
  * Ticket instructions: the analyst's text from `<ordo:instructions>`, filled from the order with
@@ -17,48 +20,8 @@ export interface TicketIssue {
   message?: string;
 }
 
-// A sandboxed Handlebars: no helpers beyond the built-ins, no prototype access (Handlebars ≥ 4.6 default).
+// Handlebars ≥ 4.6 denies prototype access by default; the options are the ones the deploy checks with.
 const hbs = Handlebars.create();
-
-const COMPILE_OPTIONS = { noEscape: true, strict: false, knownHelpersOnly: true, knownHelpers: { if: true, unless: true, each: true, with: true } } as const;
-
-/** Null when the template compiles; otherwise the reason, for deploy-time validation. */
-export function templateError(text: string): string | null {
-  try {
-    hbs.precompile(text, COMPILE_OPTIONS);
-    return null;
-  } catch (err) {
-    return templateErrorInWords((err as Error).message);
-  }
-}
-
-/** Handlebars' parser tokens as the analyst typed them. */
-const TOKEN_TEXT: Record<string, string> = {
-  OPEN: '{{', OPEN_BLOCK: '{{#', OPEN_ENDBLOCK: '{{/', OPEN_INVERSE: '{{^', OPEN_INVERSE_CHAIN: '{{else', OPEN_PARTIAL: '{{>',
-  OPEN_UNESCAPED: '{{{', OPEN_RAW_BLOCK: '{{{{', CLOSE: '}}', CLOSE_UNESCAPED: '}}}', CLOSE_RAW_BLOCK: '}}}}',
-  OPEN_SEXPR: '(', CLOSE_SEXPR: ')', EOF: 'the end of the text', ID: 'a name', STRING: 'a string', NUMBER: 'a number',
-};
-
-/**
- * Handlebars' parse error, which spans lines (the message, the text near the error, a caret line, the
- * tokens it expected), as one sentence: where, what was found, what was expected.
- */
-export function templateErrorInWords(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^-*\^$/.test(l));
-  const parse = /^Parse error on line (\d+):$/.exec(lines[0] ?? '');
-  const tokens = /^Expecting (.+), got '(\w+)'$/.exec(lines[2] ?? '');
-  if (parse && lines[1] && tokens) {
-    // Symbols quoted, words ("a name") not.
-    const shown = (t: string) => (/^[a-z]/.test(t) ? t : `"${t}"`);
-    const expected = [...tokens[1]!.matchAll(/'(\w+)'/g)].map((m) => TOKEN_TEXT[m[1]!]).filter((t): t is string => !!t);
-    const wanted = expected.includes('}}') ? '"}}"' : expected.length > 0 ? [...new Set(expected)].slice(0, 3).map(shown).join(' or ') : 'something else';
-    const found = tokens[2] === 'INVALID' ? 'a character that cannot stand there' : shown(TOKEN_TEXT[tokens[2]!] ?? tokens[2]!);
-    return `Parse error on line ${parse[1]} near "${lines[1]}": found ${found} where ${wanted} was expected.`;
-  }
-  const mismatch = /^(\S+) doesn't match (\S+) - (\d+):(\d+)$/.exec(lines[0] ?? '');
-  if (mismatch) return `{{#${mismatch[1]}}} on line ${mismatch[3]} is closed by {{/${mismatch[2]}}}.`;
-  return lines.join(' ') || 'does not compile';
-}
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 const MAX_CACHED_TEMPLATES = 2_000;
@@ -66,7 +29,7 @@ const MAX_CACHED_TEMPLATES = 2_000;
 function template(text: string): HandlebarsTemplateDelegate {
   let t = compiled.get(text);
   if (!t) {
-    t = hbs.compile(text, COMPILE_OPTIONS);
+    t = hbs.compile(text, { ...TEMPLATE_OPTIONS, knownHelpers: { ...TEMPLATE_OPTIONS.knownHelpers } });
     if (compiled.size >= MAX_CACHED_TEMPLATES) compiled.clear();
     compiled.set(text, t);
   }

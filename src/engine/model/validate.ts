@@ -95,8 +95,39 @@ function label(element: ModdleElement): string {
   return name ? `"${name}" (${element.id ?? element.$type})` : `${element.id ?? element.$type}`;
 }
 
-function isActivity(element: ModdleElement): boolean {
+/** Activities carry ordo:ticket; the deploy reads (and checks) tickets on activities only. */
+export function isActivity(element: ModdleElement): boolean {
   return ACTIVITY_TYPES.has(element.$type);
+}
+
+/** "The instructions for PHONE_MISSING", "The fallback instructions": how the deploy and the lint name a set. */
+export function instructionsName(instructions: ModdleElement): string {
+  const code = text(instructions.code);
+  return code ? `The instructions for ${code}` : 'The fallback instructions';
+}
+
+/**
+ * A ticket's title and instructions that do not compile as templates, in the words of the deploy's refusal.
+ * The compiler is passed in (the engine does not know Handlebars): the server hands it the tickets' check,
+ * and the modeler's lint the same check, so both say the same.
+ */
+export function ticketTemplateProblems(ticket: ModdleElement, validate: (text: string) => string | null): string[] {
+  const problems: string[] = [];
+  const check = (what: string, template: string) => {
+    let error: string | null;
+    try {
+      error = validate(template);
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    if (error) problems.push(`${what} cannot be compiled as a template: ${error.replace(/\s+/g, ' ').trim()}`);
+  };
+  if (typeof ticket.title === 'string') check('The ticket title', ticket.title);
+  for (const instructions of list(ticket.instructions)) {
+    const body = typeof instructions.text === 'string' ? instructions.text : '';
+    if (body.trim() !== '') check(instructionsName(instructions), body);
+  }
+  return problems;
 }
 
 function ordoTickets(element: ModdleElement): ModdleElement[] {
@@ -566,18 +597,6 @@ class Validator {
     }
   }
 
-  private checkTemplate(task: ModdleElement, what: string, template: string): void {
-    const validate = this.options.validateTemplate;
-    if (!validate) return;
-    let error: string | null;
-    try {
-      error = validate(template);
-    } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
-    }
-    if (error) this.report(task, `${what} cannot be compiled as a template: ${error.replace(/\s+/g, ' ').trim()}`);
-  }
-
   private checkTicket(task: ModdleElement, ticket: ModdleElement): void {
     const priority = ticket.priority;
     if (priority !== undefined && !(TICKET_PRIORITIES as readonly string[]).includes(text(priority))) {
@@ -586,17 +605,12 @@ class Validator {
     if (ticket.due !== undefined && !isIsoDuration(text(ticket.due))) {
       this.report(task, `Ticket due="${String(ticket.due)}" is not an ISO 8601 duration (e.g. PT4H).`);
     }
-    if (typeof ticket.title === 'string') this.checkTemplate(task, 'The ticket title', ticket.title);
     for (const instructions of list(ticket.instructions)) {
-      const code = text(instructions.code);
-      const which = code ? `The instructions for ${code}` : 'The fallback instructions';
       const body = typeof instructions.text === 'string' ? instructions.text : '';
-      if (body.trim() === '') {
-        this.report(task, `${which} are empty: write the steps the operator should take.`);
-      } else {
-        this.checkTemplate(task, which, body);
-      }
+      if (body.trim() === '') this.report(task, `${instructionsName(instructions)} are empty: write the steps the operator should take.`);
     }
+    const validate = this.options.validateTemplate;
+    if (validate) for (const problem of ticketTemplateProblems(ticket, validate)) this.report(task, problem);
     const names = new Set<string>();
     for (const field of list(ticket.fields)) {
       const name = text(field.name);

@@ -3,6 +3,7 @@ import conditionRequired from './rules/condition-required.ts';
 import feelSyntax from './rules/feel-syntax.ts';
 import serviceJob from './rules/service-job.ts';
 import ticketInstructions from './rules/ticket-instructions.ts';
+import ticketTemplate from './rules/ticket-template.ts';
 import unsupportedElement from './rules/unsupported-element.ts';
 import type { RuleFactory } from './types.ts';
 
@@ -21,6 +22,7 @@ export const ordoRules: Readonly<Record<string, RuleFactory>> = Object.freeze({
   'condition-required': conditionRequired,
   'feel-syntax': feelSyntax,
   'ticket-instructions': ticketInstructions,
+  'ticket-template': ticketTemplate,
   'service-job': serviceJob,
 });
 

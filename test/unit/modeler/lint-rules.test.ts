@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { parseBpmn } from '../../../src/engine/model/parse.ts';
+import { validateDefinitions } from '../../../src/engine/model/validate.ts';
 import type { FeelFunctionInfo } from '../../../src/modeler/feel-functions.ts';
-import { idsOf, lint } from './lint-support.ts';
+import { templateError } from '../../../src/tickets/instructions.ts';
+import { fixture, idsOf, lint } from './lint-support.ts';
 
 const LIBRARY: FeelFunctionInfo[] = [
   { name: 'validate address', raises: ['ADDRESS_MISSING', 'PHONE_MISSING', 'POSTAL_CODE_INVALID'] },
@@ -72,6 +75,24 @@ describe('ordo/ticket-instructions', () => {
     expect(partly?.message).not.toContain('PHONE_MISSING');
     const own = reports['ordo/ticket-instructions']!.find((r) => r.id === 'OwnCodeUncovered');
     expect(own?.message).toContain('GIFT_NOTE_TOO_LONG');
+  });
+});
+
+describe('ordo/ticket-template', () => {
+  it('reports the ticket titles and instructions that do not compile, on their task, in executable processes only', async () => {
+    const reports = await lint('templates.bpmn', { 'ordo/ticket-template': 'error' });
+    expect(idsOf(reports, 'ordo/ticket-template')).toEqual(['BrokenInstructions', 'BrokenTitle', 'BrokenTitle']);
+    expect(reports['ordo/ticket-template']!.find((r) => r.id === 'BrokenInstructions')?.message).toBe(
+      'The instructions for PHONE_MISSING cannot be compiled as a template: Parse error on line 1 near "...er.customer.name at {{#if}}": found "{{#" where "}}" was expected.',
+    );
+  });
+
+  it("says what the server's deploy says, word for word", async () => {
+    const reports = await lint('templates.bpmn', { 'ordo/ticket-template': 'error' });
+    const parsed = await parseBpmn(await readFile(fixture('templates.bpmn')));
+    const server = validateDefinitions(parsed, { validateTemplate: templateError }).errors.filter((e) => /as a template/.test(e.message));
+    expect(server.length).toBe(3);
+    expect(reports['ordo/ticket-template']!.map((r) => `${r.id}: ${r.message}`).sort()).toEqual(server.map((e) => `${e.elementId}: ${e.message}`).sort());
   });
 });
 
