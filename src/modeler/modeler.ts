@@ -7,6 +7,7 @@ import { config as lintConfig, resolver as lintResolver } from 'virtual:ordo-bpm
 import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
 import { OrdoModelingDefaultsModule } from './behaviors.ts';
 import type { FeelFunctionInfo } from './feel-functions.ts';
+import { coveredInsets, viewboxFitting } from './fit.ts';
 import { withFeelFunctions } from './lint/index.ts';
 import { FEEL_FUNCTIONS_LOADED, OrdoFeelFunctions, OrdoFeelFunctionsModule } from './properties/feel-functions-service.ts';
 import { OrdoPropertiesProviderModule } from './properties/provider.ts';
@@ -204,9 +205,18 @@ class OrdoModelerPage {
     this.clearDeployErrors();
     this.canvasHost.querySelector(':scope > .ordo-diagram-message')?.remove();
     this.dirty = false;
-    this.modeler.get<Canvas>('canvas').zoom('fit-viewport', 'auto');
+    this.fitDiagram();
     this.loadFeelFunctionsIfScripts();
     return true;
+  }
+
+  /** The whole diagram in view, beside the palette rather than under it (fit-viewport ignores the palette). */
+  fitDiagram(): void {
+    const canvas = this.modeler.get<Canvas>('canvas');
+    canvas.zoom('fit-viewport', 'auto');
+    const { inner, outer } = canvas.viewbox();
+    if (outer.width <= 0 || outer.height <= 0) return;
+    canvas.viewbox(viewboxFitting(inner, outer, coveredInsets(canvas.getContainer())));
   }
 
   private showLoadFailure(failure: DiagramLoadError): void {

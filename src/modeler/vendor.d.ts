@@ -54,6 +54,16 @@ declare module 'bpmn-js/lib/BaseViewer' {
 
   export interface Canvas {
     zoom(level?: 'fit-viewport' | number, center?: 'auto' | { x: number; y: number }): number;
+    /** The visible area in diagram coordinates, with the diagram's extent (`inner`) and the container's size in pixels (`outer`); or set it. */
+    viewbox(box?: { x: number; y: number; width: number; height: number }): {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+      scale: number;
+      inner: { x: number; y: number; width: number; height: number };
+      outer: { width: number; height: number };
+    };
     addMarker(element: DiagramElement | string, marker: string): void;
     removeMarker(element: DiagramElement | string, marker: string): void;
     hasMarker(element: DiagramElement | string, marker: string): boolean;

@@ -109,6 +109,42 @@ describe('the modeler in the console', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('fits the diagram beside the palette, not under it, with the context pad clear of it too', async () => {
+    const overlaps = await page.evaluate(() => {
+      type Rect = { left: number; top: number; right: number; bottom: number };
+      const intersects = (a: Rect, b: Rect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      const palette = document.querySelector('#ordo-modeler-canvas .djs-palette')!.getBoundingClientRect();
+      const root = window.modeler!.get<{ getRootElement(): { id: string } }>('canvas').getRootElement().id;
+      const elements = Array.from(document.querySelectorAll<SVGGElement>('#ordo-modeler-canvas .djs-element[data-element-id]')).filter((e) => e.dataset.elementId !== root);
+      return { count: elements.length, overlapping: elements.filter((e) => intersects(e.getBoundingClientRect(), palette)).map((e) => e.dataset.elementId) };
+    });
+    expect(overlaps.count).toBeGreaterThan(20);
+    expect(overlaps.overlapping).toEqual([]);
+
+    // The first step selected: its context pad sits right of it, away from the palette.
+    await select('Task_ValidateAddress');
+    const pad = page.locator('.djs-context-pad.open');
+    await pad.waitFor();
+    const [padBox, paletteBox] = await Promise.all([pad.boundingBox(), page.locator('#ordo-modeler-canvas .djs-palette').boundingBox()]);
+    expect(padBox!.x).toBeGreaterThanOrEqual(paletteBox!.x + paletteBox!.width);
+    await page.evaluate(() => window.modeler!.get<{ select(e: unknown): void }>('selection').select(null));
+  });
+
+  it('offers the upload as a labelled control, not a native file field with a cut-off "No file chosen"', async () => {
+    const input = page.getByLabel('Upload .bpmn');
+    expect(await input.getAttribute('id')).toBe('ordo-upload');
+    expect(await input.getAttribute('type')).toBe('file');
+    // The native control (its button and file name) takes no room; the label is what shows, whole.
+    const box = await input.boundingBox();
+    expect(box === null || (box.width <= 1 && box.height <= 1)).toBe(true);
+    const label = page.locator('label[for="ordo-upload"]');
+    expect(await label.isVisible()).toBe(true);
+    expect(await label.evaluate((l) => l.scrollWidth <= l.clientWidth)).toBe(true);
+    // Still reachable from the keyboard.
+    await input.focus();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('ordo-upload');
+  });
+
   it('rehearses a looser address check with What-if: the two orders without a phone would pass, shown in a table and on the diagram', async () => {
     await page.locator('.djs-element[data-element-id="Task_ValidateAddress"]').first().click();
     await openGroup('group-ordo-script');
