@@ -112,6 +112,9 @@ class OrdoModelerPage {
   private readonly lintPanel: HTMLElement | null;
   private readonly deployButton: HTMLButtonElement | null;
   private deployErrors: DeployError[] = [];
+  /** The diagram changed since the server refused it: its problems may be fixed. */
+  private deployErrorsStale = false;
+  private lintIssues: LintIssue[] = [];
   private deploying = false;
   private dirty = false;
 
@@ -141,6 +144,10 @@ class OrdoModelerPage {
     eventBus.on('linting.completed', (event) => this.renderLint(event.issues as Record<string, LintIssue[]>));
     eventBus.on('commandStack.changed', () => {
       this.dirty = this.modeler.get<CommandStackService>('commandStack').canUndo();
+      if (this.deployErrors.length > 0 && !this.deployErrorsStale) {
+        this.deployErrorsStale = true;
+        this.renderProblems();
+      }
     });
     eventBus.on(FEEL_FUNCTIONS_LOADED, (event) => {
       const functions = event.functions as FeelFunctionInfo[] | null;
@@ -239,30 +246,53 @@ class OrdoModelerPage {
   }
 
   private renderLint(grouped: Record<string, LintIssue[]>): void {
-    const issues = Object.values(grouped).flat();
-    const errors = issues.filter(isError);
-    const warnings = issues.filter((i) => i.category === 'warn');
+    this.lintIssues = Object.values(grouped).flat();
+    const errors = this.lintIssues.filter(isError);
+    const warnings = this.lintIssues.filter((i) => i.category === 'warn');
     this.root.dataset.lintErrors = String(errors.length);
     this.root.dataset.lintWarnings = String(warnings.length);
     if (this.deployButton) {
       this.deployButton.dataset.lintErrors = String(errors.length);
       this.deployButton.title = errors.length > 0 ? `Fix ${plural(errors.length, 'lint error', 'lint errors')} before deploying.` : '';
     }
-    emit(this.root, 'ordo:lint', { errors: errors.length, warnings: warnings.length, issues });
+    emit(this.root, 'ordo:lint', { errors: errors.length, warnings: warnings.length, issues: this.lintIssues });
+    this.renderProblems();
+  }
+
+  /**
+   * The Problems panel: the lint's findings and, until the next deploy or upload, the problems the server
+   * found in the last deploy, so the panel never says "No problems found" under a refusal.
+   */
+  private renderProblems(): void {
     if (!this.lintPanel) return;
-    const summary =
+    const errors = this.lintIssues.filter(isError);
+    const warnings = this.lintIssues.filter((i) => i.category === 'warn');
+    const server = this.deployErrors;
+    const lintWords =
       errors.length + warnings.length === 0
-        ? 'No problems found.'
+        ? server.length === 0
+          ? 'No problems found.'
+          : 'The checks here find no problems,'
         : `${plural(errors.length, 'error', 'errors')}, ${plural(warnings.length, 'warning', 'warnings')}${errors.length > 0 ? ' — errors block the deploy.' : '.'}`;
-    const items = [...errors, ...warnings].map((issue) => this.issueItem(issue.actualElementId ?? issue.id, issue.message, isError(issue) ? 'error' : 'warning', issue.rule));
+    let serverWords = '';
+    if (server.length > 0) {
+      const found = `the server refused the last deploy for ${plural(server.length, 'problem', 'problems')}`;
+      serverWords = errors.length + warnings.length === 0 ? ` but ${found}.` : ` Also, ${found}.`;
+      if (this.deployErrorsStale) serverWords += ' The diagram has changed since: deploy again to check.';
+    }
+    const summary = lintWords + serverWords;
+    const items = [
+      ...server.map((e) => this.issueItem(e.elementId, e.message, 'error', 'server', 'server')),
+      ...[...errors, ...warnings].map((issue) => this.issueItem(issue.actualElementId ?? issue.id, issue.message, isError(issue) ? 'error' : 'warning', issue.rule)),
+    ];
     this.lintPanel.replaceChildren(
-      el('p', { class: 'ordo-lint-summary', 'data-errors': String(errors.length) }, summary),
+      el('p', { class: 'ordo-lint-summary', 'data-errors': String(errors.length), 'data-server-errors': String(server.length) }, summary),
       ...(items.length > 0 ? [el('ul', { class: 'ordo-lint-list' }, ...items)] : []),
     );
   }
 
   /** One problem in a list: the element it concerns (a button that shows it), what is wrong, and the rule. */
-  private issueItem(elementId: string, message: string, kind: 'error' | 'warning', rule?: string): HTMLElement {
+  private issueItem(elementId: string, message: string, kind: 'error' | 'warning', rule?: string, source: 'lint' | 'server' = 'lint'): HTMLElement {
     const registry = this.modeler.get<ElementRegistry>('elementRegistry');
     const element = registry.get(elementId);
     const name = element && typeof element.businessObject.name === 'string' && element.businessObject.name.trim() ? element.businessObject.name.trim() : elementId;
@@ -276,7 +306,7 @@ class OrdoModelerPage {
     }
     children.push(' ', el('span', { class: 'ordo-issue-message' }, message));
     if (rule) children.push(' ', el('span', { class: 'ordo-issue-rule' }, rule));
-    return el('li', { class: `ordo-issue ordo-issue-${kind}`, 'data-element-id': elementId, ...(rule ? { 'data-rule': rule } : {}) }, ...children);
+    return el('li', { class: `ordo-issue ordo-issue-${kind}`, 'data-element-id': elementId, 'data-source': source, ...(rule ? { 'data-rule': rule } : {}) }, ...children);
   }
 
   private reveal(elementId: string): void {
@@ -293,11 +323,16 @@ class OrdoModelerPage {
       if (registry.get(error.elementId)) canvas.removeMarker(error.elementId, 'ordo-deploy-error');
     }
     this.modeler.get<Overlays>('overlays').remove({ type: 'ordo-deploy-error' });
+    const had = this.deployErrors.length > 0;
     this.deployErrors = [];
+    this.deployErrorsStale = false;
+    if (had) this.renderProblems();
   }
 
   private showDeployErrors(errors: DeployError[]): HTMLElement {
     this.deployErrors = errors;
+    this.deployErrorsStale = false;
+    this.renderProblems();
     const canvas = this.modeler.get<Canvas>('canvas');
     const registry = this.modeler.get<ElementRegistry>('elementRegistry');
     const overlays = this.modeler.get<Overlays>('overlays');

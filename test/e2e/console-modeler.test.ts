@@ -10,7 +10,8 @@ import { validOrder } from '../fixtures/orders.ts';
  * The analyst's modeler in real Chromium against the real server: rehearse a change with What-if, change a
  * ticket instruction in the properties panel, deploy it as version 2, see it listed, see a new order's ticket
  * carry the new text, watch a lint error block a broken deploy, edit the ticket, job and script settings and
- * deploy them, and see the real server refuse what the browser cannot check (a ticket template) on the element.
+ * deploy them, see a ticket template that does not compile flagged before the deploy, and see the real server
+ * refuse what the browser cannot check (a job no worker handles) on the element and in the Problems panel.
  * Under the console's own CSP.
  */
 const CHROMIUM = '/usr/bin/chromium';
@@ -267,22 +268,50 @@ describe('the modeler in the console', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("shows the real server's refusal (422) of what the browser's lint lets through as markers on the element", async () => {
+  it("flags a ticket instruction that does not compile before the deploy, in the server's words", async () => {
     await openModeler();
-    // An instruction whose template does not compile: only the server compiles ticket templates.
     const index = phoneInstructionIndex();
     await select('Task_ValidateAddress');
     await openGroup('group-ordo-instructions');
     await page.locator(`[data-entry-id="ordo-instructions-${index}"] .bio-properties-panel-collapsible-entry-header`).click();
-    await page.locator(`#bio-properties-panel-ordo-instructions-${index}-text`).fill('Call {{#if order.customer.name}}the customer');
-    await expect.poll(savedXml).toContain('Call {{#if order.customer.name}}the customer');
+    await page.locator(`#bio-properties-panel-ordo-instructions-${index}-text`).fill('1. Call {{order.customer.name at {{#if}}');
+    await expect.poll(savedXml).toContain('1. Call {{order.customer.name at {{#if}}');
+    const issue = page.locator('#ordo-lint-panel li.ordo-issue-error[data-element-id="Task_ValidateAddress"][data-rule="ordo/ticket-template"]');
+    await issue.waitFor();
+    expect(await issue.textContent()).toContain(
+      'The instructions for PHONE_MISSING cannot be compiled as a template: Parse error on line 1 near "...er.customer.name at {{#if}}": found "{{#" where "}}" was expected.',
+    );
+    // Named by the element, as every problem in the panel.
+    expect(await issue.locator('.ordo-issue-element').textContent()).toBe('Validate address');
+
+    await page.locator('#ordo-deploy').click();
+    await page.waitForSelector('#ordo-modeler-status .ordo-status-error');
+    expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
+    const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
+    expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows the real server's refusal (422) of what the browser's lint lets through on the element and in the Problems panel", async () => {
+    await openModeler();
+    // A job no worker handles: only the server knows which jobs its workers run.
+    await select('Task_ReserveStock');
+    await openGroup('group-ordo-job');
+    await page.locator('#bio-properties-panel-ordo-job').fill('reserve-stok');
+    await expect.poll(savedXml).toContain('ordo:job="reserve-stok"');
     await page.waitForSelector('#ordo-lint-panel .ordo-lint-summary[data-errors="0"]');
 
     await page.locator('#ordo-deploy').click();
     await page.waitForSelector('#ordo-modeler-status .ordo-status-error');
     expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: the server found 1 problem/);
-    await page.waitForSelector('.djs-element.ordo-deploy-error[data-element-id="Task_ValidateAddress"]');
-    expect(await page.locator('#ordo-modeler-status .ordo-deploy-errors li[data-element-id="Task_ValidateAddress"]').textContent()).toMatch(/instructions|template/i);
+    await page.waitForSelector('.djs-element.ordo-deploy-error[data-element-id="Task_ReserveStock"]');
+    expect(await page.locator('#ordo-modeler-status .ordo-deploy-errors li[data-element-id="Task_ReserveStock"]').textContent()).toContain('Unknown job "reserve-stok"');
+    // The panel under the canvas does not say "No problems found" under the refusal.
+    const summary = await page.locator('#ordo-lint-panel .ordo-lint-summary').textContent();
+    expect(summary).not.toContain('No problems found');
+    expect(summary).toBe('The checks here find no problems, but the server refused the last deploy for 1 problem.');
+    expect(await page.locator('#ordo-lint-panel li[data-source="server"][data-element-id="Task_ReserveStock"]').textContent()).toContain('Unknown job "reserve-stok"');
     const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
     expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
     expect(cspViolations).toEqual([]);

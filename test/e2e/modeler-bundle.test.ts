@@ -293,6 +293,21 @@ describe('the modeler bundle', () => {
     await page.waitForSelector('.djs-element.ordo-deploy-error[data-element-id="ReserveStock"]');
     expect(deploys).toHaveLength(2);
     expect(await page.locator('#ordo-modeler-status .ordo-deploy-errors li[data-element-id="ReserveStock"]').textContent()).toContain('Unknown job "reserve-stock"');
+    // The Problems panel under the canvas agrees with the refusal above it.
+    const summary = page.locator('#ordo-lint-panel .ordo-lint-summary');
+    expect(await summary.textContent()).toBe('The checks here find no problems, but the server refused the last deploy for 1 problem.');
+    expect(await page.locator('#ordo-lint-panel li[data-source="server"][data-element-id="ReserveStock"]').textContent()).toContain('Unknown job "reserve-stock"');
+    // A change may have fixed it: the panel says so until the next deploy.
+    await page.evaluate(() => {
+      const modeler = window.modeler!;
+      const element = modeler.get<{ get(id: string): unknown }>('elementRegistry').get('ReserveStock');
+      modeler.get<{ updateProperties(e: unknown, p: Record<string, unknown>): void }>('modeling').updateProperties(element, { name: 'Reserve the stock' });
+    });
+    await expect.poll(() => summary.textContent()).toContain('The diagram has changed since: deploy again to check.');
+    deployAnswer = 'created';
+    await page.locator('#ordo-deploy').click();
+    await page.waitForSelector('#ordo-modeler-status .ordo-status-success');
+    expect(await summary.textContent()).toBe('No problems found.');
     expect(errors).toEqual([]);
   });
 
