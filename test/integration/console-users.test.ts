@@ -53,6 +53,13 @@ describe('/admin/users', () => {
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/admin/users/${user.user.id}?done=role`);
     expect((await user.get('/admin/users')).status).toBe(200);
+    // An unknown role is refused on the user's page too, and changes nothing.
+    const unknown = await admin.post(`/admin/users/${user.user.id}/role`, { role: 'root' });
+    expect(unknown.status).toBe(303);
+    expect((await admin.get(unknown.headers.location!)).text).toContain('Role must be operator, analyst or admin.');
+    // Only the words Ordo knows reach the page; anything else in the URL shows nothing.
+    expect((await admin.get(`/admin/users/${user.user.id}?refused=constructor`)).text).not.toContain('message-error');
+    expect((await t.database.db.selectFrom('users').select('role').where('id', '=', user.user.id).executeTakeFirstOrThrow()).role).toBe('admin');
   });
 
   it('disables a user: their session ends, their tokens stop working; enabling brings the tokens back', async () => {
@@ -76,12 +83,19 @@ describe('/admin/users', () => {
     const db = t.database.db;
     // Leave exactly one active admin: the one driving this test.
     await db.updateTable('users').set({ disabled_at: new Date() }).where('role', '=', 'admin').where('id', '<>', admin.user.id).execute();
+    // A refusal redirects to the user's page (post/redirect/get): the address bar never keeps a POST-only URL.
     const demote = await admin.post(`/admin/users/${admin.user.id}/role`, { role: 'operator' });
-    expect(demote.status).toBe(409);
-    expect(demote.text).toContain('only active administrator');
+    expect(demote.status).toBe(303);
+    expect(demote.headers.location).toBe(`/admin/users/${admin.user.id}?refused=last_admin`);
+    const demoted = await admin.get(demote.headers.location!);
+    expect(demoted.status).toBe(200);
+    expect(demoted.text).toContain(`<p class="message message-error" role="alert">${admin.user.email} is the only active administrator; make someone else an administrator first.</p>`);
+    expect(demoted.text).toContain('<option value="admin" selected>');
+    expect(demoted.text).not.toContain('Role changed.');
     const self = await admin.post(`/admin/users/${admin.user.id}/disable`);
-    expect(self.status).toBe(409);
-    expect(self.text).toContain('cannot disable your own account');
+    expect(self.status).toBe(303);
+    expect(self.headers.location).toBe(`/admin/users/${admin.user.id}?refused=self`);
+    expect((await admin.get(self.headers.location!)).text).toContain('You cannot disable your own account.');
     const row = await db.selectFrom('users').select(['role', 'disabled_at']).where('id', '=', admin.user.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ role: 'admin', disabled_at: null });
     await db.updateTable('users').set({ disabled_at: null }).execute();

@@ -8,7 +8,11 @@ import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
 
 const Csrf = { _csrf: Type.Optional(Type.String({ maxLength: 200 })) };
-const ListQuery = Type.Object({ after: Type.Optional(Type.String({ maxLength: 320 })), done: Type.Optional(Type.String({ maxLength: 40 })) });
+const ListQuery = Type.Object({
+  after: Type.Optional(Type.String({ maxLength: 320 })),
+  done: Type.Optional(Type.String({ maxLength: 40 })),
+  refused: Type.Optional(Type.String({ maxLength: 40 })),
+});
 const UserParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TokenParams = Type.Object({ id: Type.String({ maxLength: 64 }), tokenId: Type.String({ maxLength: 64 }) });
 const NewUserBody = Type.Object({
@@ -29,6 +33,16 @@ const DONE: Record<string, string> = {
   disabled: 'User disabled; their sessions have ended and their API tokens no longer work.',
   enabled: 'User enabled again.',
   revoked: 'Token revoked.',
+};
+
+/**
+ * Refusals after a redirect, by key, as the user page words them. A refused change redirects like a done
+ * one (post/redirect/get), so the address bar and the history keep a page that can be reloaded.
+ */
+const REFUSED: Record<Exclude<UserAdminError['code'], 'USER_NOT_FOUND'>, (user: { email: string }) => string> = {
+  ROLE_INVALID: () => 'Role must be operator, analyst or admin.',
+  LAST_ADMIN: (u) => `${u.email} is the only active administrator; make someone else an administrator first.`,
+  SELF: () => 'You cannot disable your own account.',
 };
 
 const roles = (selected?: string) => ROLES.map((value) => ({ value, selected: value === selected }));
@@ -57,11 +71,13 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     );
   }
 
-  async function renderUser(reply: FastifyReply, id: string, extra: Record<string, unknown> = {}, status = 200) {
+  async function renderUser(reply: FastifyReply, id: string, extra: Record<string, unknown> = {}, status = 200, refused?: string) {
     const user = await getUser(db, id);
     if (!user) throw new HttpProblem('NOT_FOUND', 'There is no such user.');
     const tokens = await listTokens(db, id);
-    return reply.page('admin/user', { title: user.email, section: 'admin', user, tokens, roles: roles(user.role), ...extra }, { status, fragment: 'admin/user' });
+    const key = refused?.toUpperCase();
+    const error = key && Object.hasOwn(REFUSED, key) ? REFUSED[key as keyof typeof REFUSED](user) : undefined;
+    return reply.page('admin/user', { title: user.email, section: 'admin', user, tokens, roles: roles(user.role), error, ...extra }, { status, fragment: 'admin/user' });
   }
 
   app.get('/admin/users', { schema: { querystring: ListQuery } }, async (request, reply) => {
@@ -82,7 +98,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   });
 
   app.get('/admin/users/:id', { schema: { params: UserParams, querystring: ListQuery } }, async (request, reply) => {
-    return renderUser(reply, request.params.id, { done: DONE[request.query.done ?? ''] });
+    return renderUser(reply, request.params.id, { done: DONE[request.query.done ?? ''] }, 200, request.query.refused);
   });
 
   async function guarded(reply: FastifyReply, id: string, action: () => Promise<string>) {
@@ -92,7 +108,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     } catch (err) {
       if (!(err instanceof UserAdminError)) throw err;
       if (err.code === 'USER_NOT_FOUND') throw new HttpProblem('NOT_FOUND', err.message);
-      return renderUser(reply, id, { error: err.message }, err.code === 'ROLE_INVALID' ? 422 : 409);
+      return reply.redirect(`/admin/users/${id}?refused=${err.code.toLowerCase()}`, 303);
     }
   }
 
