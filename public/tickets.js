@@ -191,10 +191,12 @@
     if (elt && elt.id === 'ticket-rows' && document.hidden) event.preventDefault();
   });
 
-  // A bulk action started: its tickets are on their way, so the selection is cleared.
+  // A bulk action started: its tickets are on their way, so the selection is cleared. A refusal (422,
+  // which htmx counts as successful: it is swapped in without an error) keeps it for a second try.
   document.addEventListener('htmx:afterRequest', function (event) {
     var elt = event.detail && event.detail.elt;
-    if (elt && elt.id === 'bulk-form' && event.detail.successful) {
+    var xhr = event.detail && event.detail.xhr;
+    if (elt && elt.id === 'bulk-form' && event.detail.successful && xhr && xhr.status < 300) {
       boxes().forEach(function (b) { b.checked = false; });
       selected = Object.create(null);
       updateCount();
