@@ -75,6 +75,12 @@ async function main() {
       'queue-code': '/tickets?code=POSTAL_CODE_INVALID',
       'queue-priority-queue': '/tickets?queue=payment&sort=priority',
       'queue-newest': '/tickets?sort=newest',
+      // Filtered counts (tabs and footer): within the cap, past it, past it in a queue that holds none of them.
+      'queue-count-name': '/tickets?q=Anna%20Nowak',
+      'queue-count-code': '/tickets?code=PHONE_MISSING',
+      'queue-count-code-queue': '/tickets?code=PAYMENT_FAILED&queue=payment',
+      'queue-count-code-elsewhere': '/tickets?code=PHONE_MISSING&queue=payment',
+      'queue-count-unassigned-old': '/tickets?assignee=none&age=1d',
       ticket: `/tickets/${ticket?.id ?? 1}`,
       'order-held': `/orders/${ticket?.order_id ?? ''}`,
       'order-completed': `/orders/${completed?.id ?? ''}`,

@@ -111,17 +111,71 @@ export async function assignableUsers(db: DbOrTx, limit = 500): Promise<Assignee
   return assignableQuery(db, limit).execute();
 }
 
+/** Filtered counts stop here: "1,000+" tells a backlog from a handful, and a count reads at most this many rows plus one, whatever the filter. */
+export const MATCH_COUNT_CAP = 1000;
+
+/** How many tickets the queue's filters match, counted up to MATCH_COUNT_CAP (the open-ticket tally knows only the unfiltered counts). */
+export interface QueueMatches {
+  /** Matching tickets, the chosen queue left aside: at most MATCH_COUNT_CAP + 1, so more than the cap means "more than that". */
+  total: number;
+  /** Those tickets per queue: every match when `total` is within the cap, else only those the capped count met (lower bounds). */
+  perQueue: Map<string, number>;
+  /** In the chosen queue (capped the same way); null without a chosen queue. */
+  inQueue: number | null;
+}
+
+/** Whether filters narrow the open tickets beyond a queue tab (the queue and the sort leave the tally's counts true). */
+export function narrowsQueue(filters: TicketFilters): boolean {
+  return (
+    (filters.status !== undefined && filters.status !== 'active') ||
+    !!filters.code ||
+    !!filters.kind ||
+    !!filters.assigneeId ||
+    !!filters.unassigned ||
+    !!filters.orderId ||
+    !!filters.olderThanMinutes ||
+    !!filters.q?.trim()
+  );
+}
+
 /**
  * What the queue page shows around its rows, in one statement: the open-ticket tally (tabs, code filter,
- * navigation) and the assignable users (filter and bulk assignment). One round trip less per page than
- * reading them apart.
+ * navigation), the assignable users (filter and bulk assignment) and, when filters narrow the queue, how
+ * many tickets they match. One round trip less per page than reading them apart.
+ *
+ * The matches are counted from the first MATCH_COUNT_CAP + 1 rows the filters find, in whatever order an
+ * index finds them fastest (the page's own WHERE, without the queue and without a cursor), grouped by
+ * queue: within the cap that is every match, per queue too. Beyond it, only the chosen queue is counted
+ * again (with the queue, capped alike), and only then: counting every queue to its cap would read every
+ * match of a filter that one queue holds a handful of.
  */
-export async function queueSurroundings(db: DbOrTx, limit = 500): Promise<{ tally: OpenTicketTally; users: Assignee[] }> {
-  const { rows } = await sql<{ tally: OpenTicketTallyRow[]; users: Assignee[] }>`
+export async function queueSurroundings(db: DbOrTx, filters: TicketFilters = {}, limit = 500): Promise<{ tally: OpenTicketTally; users: Assignee[]; matches: QueueMatches | null }> {
+  const narrowed = narrowsQueue(filters);
+  const over = MATCH_COUNT_CAP + 1;
+  // Unreferenced without filters, the CTE is then not run at all; written only when needed all the same.
+  const matched = narrowed
+    ? sql`with matched as (
+        select s.queue, count(*)::int as n
+        from (select tickets.queue from tickets where ${ticketPage({ ...filters, queue: undefined }, 'due', 1).where} limit ${over}) s
+        group by s.queue)`
+    : sql``;
+  const inQueue = narrowed && filters.queue
+    ? sql`case when (select sum(n) from matched) > ${MATCH_COUNT_CAP} then (select count(*) from (select 1 from tickets where ${ticketPage(filters, 'due', 1).where} limit ${over}) q) end`
+    : sql`null::bigint`;
+  const { rows } = await sql<{ tally: OpenTicketTallyRow[]; users: Assignee[]; matched: Record<string, number> | null; in_queue: string | null }>`
+    ${matched}
     select (select coalesce(json_agg(t), '[]'::json) from (${openTicketTallyRows(db)}) t) as tally,
-           (select coalesce(json_agg(u order by u.email), '[]'::json) from (${assignableQuery(db, limit)}) u) as users`.execute(db);
+           (select coalesce(json_agg(u order by u.email), '[]'::json) from (${assignableQuery(db, limit)}) u) as users,
+           ${narrowed ? sql`(select coalesce(json_object_agg(queue, n), '{}'::json) from matched)` : sql`null::json`} as matched,
+           ${inQueue} as in_queue`.execute(db);
   const row = rows[0]!;
-  return { tally: await openTicketTallyFrom(db, row.tally), users: row.users };
+  let found: QueueMatches | null = null;
+  if (row.matched) {
+    const perQueue = new Map(Object.entries(row.matched));
+    const total = [...perQueue.values()].reduce((a, b) => a + b, 0);
+    found = { total, perQueue, inQueue: filters.queue ? (row.in_queue !== null ? Number(row.in_queue) : (perQueue.get(filters.queue) ?? 0)) : null };
+  }
+  return { tally: await openTicketTallyFrom(db, row.tally), users: row.users, matches: found };
 }
 
 /** The open tickets of an order other than one (after a fix: did the order stop at the next check?). */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
@@ -94,12 +95,14 @@ describe('/tickets, the queue', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(rowIds(res.text).sort()).toEqual([...phoneTickets, paymentTicket, invoiceTicket].sort());
-    // Queue tabs with counts of all open tickets, and the problem filter with counts per code.
+    // Unfiltered, the queue tabs count all open tickets; the problem filter has counts per code.
+    const all = await operator.get('/tickets');
     const counts = await t.database.db.selectFrom('tickets').select(['queue']).where('status', 'in', ['open', 'in_progress']).execute();
     const perQueue = (q: string) => counts.filter((c) => c.queue === q).length;
-    expect(res.text).toContain(`All <span class="count">${counts.length}</span>`);
-    expect(res.text).toContain(`address <span class="count">${perQueue('address')}</span>`);
-    expect(res.text).toContain(`payment <span class="count">${perQueue('payment')}</span>`);
+    expect(all.text).toContain(`All <span class="count">${counts.length}</span>`);
+    expect(all.text).toContain(`address <span class="count">${perQueue('address')}</span>`);
+    expect(all.text).toContain(`payment <span class="count">${perQueue('payment')}</span>`);
+    expect(all.text).toContain(`Showing 1–${Math.min(counts.length, 50)} of ${counts.length}</span>`);
     expect(res.text).toMatch(/<option value="PHONE_MISSING">Phone missing \(\d+\)<\/option>/);
     // A row: the order, the customer, the problem as a sentence, the step, and "Assign to me".
     const row = new RegExp(`<tr id="ticket-row-${phoneTickets[0]}"[\\s\\S]*?</tr>`).exec(res.text)![0];
@@ -174,7 +177,9 @@ describe('/tickets, the queue', () => {
     expect(refresh.text).toContain(`hx-get="/tickets?q&#x3D;${tag}"`);
     expect(refresh.text).toMatch(/hx-trigger="every \d+s, tickets-changed from:body"/);
     expect(refresh.text).toMatch(/<input type="checkbox" name="ids" value="\d+" id="select-\d+"/);
-    expect(refresh.text).toContain('<nav class="queue-tabs" id="ticket-queues" aria-label="Queues" hx-swap-oob="true">');
+    expect(refresh.text).toContain('<nav class="queue-tabs" id="ticket-queues" aria-label="Queues (counts match the filters)" hx-swap-oob="true">');
+    expect(refresh.text).toContain('All <span class="count">5</span>');
+    expect(refresh.text).toContain('Showing 1–5 of 5</span>');
     // The navigation's open-ticket count too, so it does not go stale beside the tabs.
     const open = await t.database.db.selectFrom('tickets').select('id').where('status', 'in', ['open', 'in_progress']).execute();
     expect(refresh.text).toContain(`<span class="count" id="nav-open-tickets" data-open-tickets hx-swap-oob="true">${open.length}</span>`);
@@ -192,14 +197,69 @@ describe('/tickets, the queue', () => {
     const first = await operator.get(`/tickets?q=${pager}`);
     const firstRows = rowIds(first.text);
     expect(firstRows).toHaveLength(50);
+    expect(first.text).toContain('Showing 1–50 of 53</span>');
     const next = decode(/<a href="([^"]+)" hx-get="[^"]+" hx-target="#ticket-list" hx-push-url="true" rel="next">Next ›<\/a>/.exec(first.text)![1]!);
-    expect(next).toMatch(new RegExp(`^/tickets\\?q=${pager}&cursor=`));
+    expect(next).toMatch(new RegExp(`^/tickets\\?q=${pager}&cursor=[^&]+&from=51$`));
     const second = await operator.htmx('get', next);
     const secondRows = rowIds(second.text);
     expect(secondRows).toHaveLength(3);
+    expect(second.text).toContain('Showing 51–53 of 53</span>');
+    // A later page's refresh keeps its place in the count.
+    expect(second.text).toContain(`data-refresh-url="${next.replace(/=/g, '&#x3D;').replace(/&(?!#)/g, '&amp;')}"`);
     expect(new Set([...firstRows, ...secondRows]).size).toBe(53);
     expect(second.text).not.toContain('rel="next"');
     expect((await operator.get('/tickets?cursor=garbage!')).status).toBe(400);
+  });
+
+  it('counts what the filters match: the tabs, the chosen queue and the footer (item: counts ignored filters)', async () => {
+    const tab = (html: string, label: string) => new RegExp(`>${label}(?: <span class="count">([^<]+)</span>)?</a>`).exec(html)?.[1];
+    const search = await operator.get(`/tickets?q=${tag}`);
+    expect(search.text).toContain('aria-label="Queues (counts match the filters)"');
+    expect([tab(search.text, 'All'), tab(search.text, 'address'), tab(search.text, 'payment'), tab(search.text, 'invoice')]).toEqual(['5', '3', '1', '1']);
+    expect(search.text).toContain('Showing 1–5 of 5</span>');
+    // The chosen queue narrows the rows and the footer; the tabs still count every queue.
+    const inAddress = await operator.get(`/tickets?q=${tag}&queue=address`);
+    expect([tab(inAddress.text, 'All'), tab(inAddress.text, 'address'), tab(inAddress.text, 'payment')]).toEqual(['5', '3', '1']);
+    expect(inAddress.text).toContain('Showing 1–3 of 3</span>');
+    const phone = await operator.htmx('get', `/tickets?q=${tag}&code=PHONE_MISSING`);
+    expect([tab(phone.text, 'All'), tab(phone.text, 'address'), tab(phone.text, 'payment'), tab(phone.text, 'invoice')]).toEqual(['3', '3', '0', '0']);
+    expect(phone.text).toContain('Showing 1–3 of 3</span>');
+    const none = await operator.get(`/tickets?q=${tag}&queue=payment&code=PHONE_MISSING`);
+    expect(tab(none.text, 'payment')).toBe('0');
+    expect(none.text).toContain('No tickets match these filters.');
+    // The navigation keeps counting every open ticket.
+    const open = await t.database.db.selectFrom('tickets').select('id').where('status', 'in', ['open', 'in_progress']).execute();
+    expect(phone.text).not.toContain('nav-open-tickets');
+    expect(search.text).toContain(`<span class="count" id="nav-open-tickets" data-open-tickets>${open.length}</span>`);
+    const refresh = await operator.htmx('get', `/tickets?q=${tag}&code=PHONE_MISSING`).set('hx-target', 'ticket-rows');
+    expect(refresh.text).toContain(`<span class="count" id="nav-open-tickets" data-open-tickets hx-swap-oob="true">${open.length}</span>`);
+    expect(tab(refresh.text, 'address')).toBe('3');
+  });
+
+  it('stops a filtered count past 1,000 ("1,000+"), counting the chosen queue on its own', async () => {
+    // 1,200 copies of the payment ticket (with waits of their own), written directly: the count's cap, not the lifecycle, is under test.
+    const copies = `Cap${Date.now()}`;
+    await sql`insert into tickets (order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title, issues, codes, instructions, fields)
+          select order_id, instance_id, wait_id || '-' || i, element_id, element_name, kind, status, case when i <= 1100 then 'payment' else 'invoice' end, priority, priority_rank, due_at, ${copies} || ' ' || i, issues, codes, instructions, fields
+          from tickets, generate_series(1, 1200) i where id = ${paymentTicket}`.execute(t.database.db);
+    try {
+      const tab = (html: string, label: string) => new RegExp(`>${label}(?: <span class="count">([^<]+)</span>)?</a>`).exec(html)?.[1];
+      const all = await operator.get(`/tickets?q=${copies}`);
+      expect(tab(all.text, 'All')).toBe('1,000+');
+      expect(all.text).toContain('Showing 1–50 of 1,000+</span>');
+      // Past the cap only the chosen queue is counted again; the others would each read every match.
+      expect(tab(all.text, 'address')).toBeUndefined();
+      const invoice = await operator.get(`/tickets?q=${copies}&queue=invoice`);
+      expect(tab(invoice.text, 'invoice')).toBe('100');
+      expect(invoice.text).toContain('Showing 1–50 of 100</span>');
+      const payment = await operator.get(`/tickets?q=${copies}&queue=payment`);
+      expect(tab(payment.text, 'payment')).toBe('1,000+');
+      // Unfiltered, the tally counts exactly, digits grouped.
+      const open = await t.database.db.selectFrom('tickets').select('id').where('status', 'in', ['open', 'in_progress']).execute();
+      expect((await operator.get('/tickets')).text).toContain(`All <span class="count">${open.length.toLocaleString('en-US')}</span>`);
+    } finally {
+      await t.database.db.deleteFrom('tickets').where('title', 'like', `${copies} %`).execute();
+    }
   });
 
   it('shows analysts the queue without checkboxes or buttons', async () => {

@@ -6,7 +6,8 @@ import { QUEUES } from '../../../runtime/boss.ts';
 import { BulkError, getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { orderProcess } from '../../../runtime/order-overview.ts';
 import { getOrder, isUuid, type OrderRecord } from '../../../runtime/orders.ts';
-import { ordersForTickets, otherOpenTickets, queuePage, queueSurroundings } from '../../../runtime/ticket-queue.ts';
+import { MATCH_COUNT_CAP, ordersForTickets, otherOpenTickets, queuePage, queueSurroundings, type QueueMatches } from '../../../runtime/ticket-queue.ts';
+import type { OpenTicketTally } from '../../../runtime/tallies.ts';
 import {
   assignTicket,
   cancelOrder,
@@ -72,6 +73,8 @@ const ListQuery = Type.Object({
   q: Text(200),
   sort: Text(20),
   cursor: Text(500),
+  /** Position of a later page's first row (1-based), for "Showing 51–100"; the cursor alone does not know it. */
+  from: Text(10),
 });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 /** Form fields `v.<path>` (the Fix form, the completion form) come on top of the named ones. */
@@ -146,12 +149,35 @@ function parseQueue(query: typeof ListQuery.static, me: string): { form: QueueFo
   return { form, filters, sort, problems };
 }
 
-function queueUrl(form: QueueForm, overrides: Partial<QueueForm> = {}, cursor?: string): string {
+function queueUrl(form: QueueForm, overrides: Partial<QueueForm> = {}, cursor?: string, from?: number): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...form, ...overrides })) if (v) params.set(k, v);
   if (cursor) params.set('cursor', cursor);
+  if (cursor && from) params.set('from', String(from));
   const qs = params.toString();
   return qs ? `/tickets?${qs}` : '/tickets';
+}
+
+/** A count as the queue shows it: digits grouped, and "1,000+" past what a filtered (capped) count reads. */
+function countText(n: number, capped: boolean): string {
+  capped &&= n > MATCH_COUNT_CAP;
+  return (capped ? MATCH_COUNT_CAP : n).toLocaleString('en-US') + (capped ? '+' : '');
+}
+
+/**
+ * The queue tabs' counts and the number of tickets the current selection holds. Without filters, from the
+ * open-ticket tally (exact). With them, from the capped matches: within the cap every tab is exact; past
+ * it, All reads "1,000+", the chosen queue has its own capped count and the other tabs show none (only
+ * a lower bound is known for them).
+ */
+function queueCounts(tally: OpenTicketTally, matches: QueueMatches | null, queue: string) {
+  if (!matches) {
+    const inQueue = queue ? (tally.queues.find((q) => q.queue === queue)?.count ?? 0) : tally.total;
+    return { capped: false, all: tally.total, of: (q: string): number | null => tally.queues.find((x) => x.queue === q)?.count ?? 0, selected: inQueue };
+  }
+  const over = matches.total > MATCH_COUNT_CAP;
+  const of = (q: string): number | null => (q === queue && matches.inQueue !== null ? matches.inQueue : over ? null : (matches.perQueue.get(q) ?? 0));
+  return { capped: true, all: matches.total, of, selected: queue ? (matches.inQueue ?? 0) : matches.total };
 }
 
 function lineTotal(unitPrice: string, quantity: number): string {
@@ -184,10 +210,15 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       throw err;
     });
     // The rows in one statement; the counts and the assignees together in another, concurrent with it.
-    const surroundings = queueSurroundings(db);
+    const surroundings = queueSurroundings(db, filters);
     rememberOpenTickets(request, surroundings.then((s) => s.tally));
-    const [page, { tally: counts, users }] = await Promise.all([pageRead, surroundings]);
+    const [page, { tally: counts, users, matches }] = await Promise.all([pageRead, surroundings]);
     const orders = page.orders;
+    const tabs = queueCounts(counts, matches, form.queue);
+    const from = query.cursor && /^\d{1,7}$/.test(query.from ?? '') && Number(query.from) > 1 ? Number(query.from) : query.cursor ? null : 1;
+    const shown = page.items.length;
+    // Rows and counts are read side by side: a ticket closed in between must not make "51–100 of 99".
+    const selected = from !== null ? Math.max(tabs.selected, from + shown - 1) : tabs.selected;
     const now = new Date();
     const canWork = can(request.principal, 'tickets:work');
     return {
@@ -195,9 +226,14 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       problems,
       counts,
       queues: [
-        { label: 'All', count: counts.total, url: queueUrl(form, { queue: '' }), current: !form.queue },
-        ...counts.queues.map((q) => ({ label: q.queue, count: q.count, url: queueUrl(form, { queue: q.queue }), current: q.queue === form.queue })),
+        { label: 'All', count: countText(tabs.all, tabs.capped), url: queueUrl(form, { queue: '' }), current: !form.queue },
+        ...counts.queues.map((q) => {
+          const n = tabs.of(q.queue);
+          return { label: q.queue, count: n === null ? null : countText(n, tabs.capped), url: queueUrl(form, { queue: q.queue }), current: q.queue === form.queue };
+        }),
       ],
+      // With filters the tabs count what they match, which the tabs say (a screen reader hears it too).
+      countsFiltered: !!matches,
       codes: counts.codes.map((c) => ({ value: c.code, label: `${codeInWords(c.code)} (${c.count})`, selected: c.code === form.code })),
       codeUnknown: form.code && !counts.codes.some((c) => c.code === form.code) ? form.code : null,
       statuses: STATUS_CHOICES.map((s) => ({ ...s, selected: s.value === (form.status || 'active') })),
@@ -213,12 +249,14 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       canWork,
       paged: !!query.cursor,
       firstUrl: queueUrl(form),
-      nextUrl: page.nextCursor ? queueUrl(form, {}, page.nextCursor) : null,
+      nextUrl: page.nextCursor ? queueUrl(form, {}, page.nextCursor, from !== null ? from + shown : undefined) : null,
       // The rows refresh from the URL they were rendered for: filters, sort and page stay as they are.
-      refreshUrl: queueUrl(form, {}, query.cursor || undefined),
+      refreshUrl: queueUrl(form, {}, query.cursor || undefined, from ?? undefined),
       refreshSeconds: QUEUE_REFRESH_S,
       filtered: Object.values(form).some(Boolean),
-      shown: page.items.length,
+      shown,
+      range: from !== null && shown > 0 ? `${from.toLocaleString('en-US')}–${(from + shown - 1).toLocaleString('en-US')}` : null,
+      total: countText(selected, tabs.capped),
     };
   }
 
