@@ -132,6 +132,9 @@ describe('/orders/:id', () => {
     await operator.post(`/orders/${id}/tags`, { tag: 'VIP' });
     let row = await t.database.db.selectFrom('orders').select('tags').where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.tags).toEqual(['needs-call', 'vip']);
+    // The list's tag filter takes the tag as typed, normalised the same way.
+    expect(rows((await operator.get('/orders?tag=VIP')).text)).toContain('TAGS-1');
+    expect(rows((await operator.get('/orders?tag=Needs%20Call')).text)).toContain('TAGS-1');
 
     const invalid = await operator.htmx('post', `/orders/${id}/tags`, { tag: '<b>' });
     expect(invalid.status).toBe(422);
