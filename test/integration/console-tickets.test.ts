@@ -445,6 +445,7 @@ describe('/tickets/:id, the ticket page', () => {
     expect(await orderStatus(orderId)).toBe('cancelled');
     expect(await ticketStatus(id)).toBe('cancelled');
     expect((await operator.get(`/tickets/${id}?done=cancelled`)).text).toContain('Order cancelled; its open tickets are closed.');
+    expect((await operator.get(`/tickets/${id}?done=constructor`)).text).not.toContain('[object Object]');
   });
 
   it('completes a manual task with its form', async () => {

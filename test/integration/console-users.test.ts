@@ -59,6 +59,8 @@ describe('/admin/users', () => {
     expect((await admin.get(unknown.headers.location!)).text).toContain('Role must be operator, analyst or admin.');
     // Only the words Ordo knows reach the page; anything else in the URL shows nothing.
     expect((await admin.get(`/admin/users/${user.user.id}?refused=constructor`)).text).not.toContain('message-error');
+    expect((await admin.get(`/admin/users/${user.user.id}?done=constructor`)).text).not.toContain('message-ok');
+    expect((await admin.get('/admin/users?done=toString')).text).not.toContain('message-ok');
     expect((await t.database.db.selectFrom('users').select('role').where('id', '=', user.user.id).executeTakeFirstOrThrow()).role).toBe('admin');
   });
 

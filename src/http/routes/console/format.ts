@@ -82,3 +82,11 @@ export const consoleHelpers: Record<string, Handlebars.HelperDelegate> = {
   /** `{{#if (present x)}}`: neither null, undefined nor blank text. */
   present: (value: unknown) => value != null && !(typeof value === 'string' && value.trim() === ''),
 };
+
+/**
+ * The message a redirect's `?done=` key names, from the route's own table: only its own keys, so
+ * `?done=constructor` is no message rather than Object's constructor in the page.
+ */
+export function messageFor(table: Readonly<Record<string, string>>, key: string | undefined): string | null {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key]! : null;
+}

@@ -30,7 +30,7 @@ import { can, requirePermission } from '../../plugins/auth.ts';
 import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
 import { fieldInWords, fixGroups, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
-import { STATUS_LABELS } from './format.ts';
+import { messageFor, STATUS_LABELS } from './format.ts';
 import { rememberOpenTickets } from './layout.ts';
 import { ticketGroupRoutes } from './ticket-groups.ts';
 import { actorName, actorOf, codeInWords, dueIn, historyLine, problemOf, queueRow, TICKET_STATUS_WORDS } from './ticket-format.ts';
@@ -476,7 +476,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const done = request.query.done;
     let outcome = null;
     if (done === 'retried' && ticket.orderId) outcome = await outcomeOf(ticket, await getOrder(db, ticket.orderId));
-    return renderTicket(request, reply, ticket, { done: DONE[done ?? ''] ?? null, outcome });
+    return renderTicket(request, reply, ticket, { done: messageFor(DONE, done), outcome });
   });
 
   /** The success line after a fix, polled while the order is still on its way to its next wait. */

@@ -6,6 +6,7 @@ import { getUser, listTokens, listUsers, revokeUserToken, setUserDisabled, setUs
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
+import { messageFor } from './format.ts';
 
 const Csrf = { _csrf: Type.Optional(Type.String({ maxLength: 200 })) };
 const ListQuery = Type.Object({
@@ -81,7 +82,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   }
 
   app.get('/admin/users', { schema: { querystring: ListQuery } }, async (request, reply) => {
-    return renderList(request, reply, { done: DONE[request.query.done ?? ''] });
+    return renderList(request, reply, { done: messageFor(DONE, request.query.done) });
   });
 
   app.post('/admin/users', { schema: { body: NewUserBody } }, async (request, reply) => {
@@ -98,7 +99,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   });
 
   app.get('/admin/users/:id', { schema: { params: UserParams, querystring: ListQuery } }, async (request, reply) => {
-    return renderUser(reply, request.params.id, { done: DONE[request.query.done ?? ''] }, 200, request.query.refused);
+    return renderUser(reply, request.params.id, { done: messageFor(DONE, request.query.done) }, 200, request.query.refused);
   });
 
   async function guarded(reply: FastifyReply, id: string, action: () => Promise<string>) {
