@@ -19,6 +19,10 @@ import { ticketRoutes } from './routes/api/tickets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerJsonBodyParser } from './json-body.ts';
 import { HttpProblem } from './problem.ts';
+import { ProblemSchema } from './schemas/common.ts';
+import { OrderSummarySchema, OrderViewSchema } from './schemas/orders.ts';
+import { InstanceViewSchema } from './schemas/processes.ts';
+import { BulkViewSchema, TicketViewSchema } from './schemas/tickets.ts';
 import { unstorableInput, validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
@@ -31,6 +35,12 @@ export interface AppDeps {
 
 /** Bodies larger than this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The schemas routes name by reference (`ref()` in schemas/common.ts): registered once, they are the
+ * OpenAPI document's components under their `$id`, and the serializer of every route resolves them.
+ */
+export const API_SCHEMAS = [ProblemSchema, TicketViewSchema, OrderViewSchema, OrderSummarySchema, InstanceViewSchema, BulkViewSchema];
 
 /** One route as fastify registered it (HEAD twins of GET routes included). */
 export interface RegisteredRoute {
@@ -80,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  for (const schema of API_SCHEMAS) app.addSchema(schema);
   await app.register(errorsPlugin);
   // Before any schema runs, on every route: text PostgreSQL cannot store and documents nested too deep.
   app.addHook('preValidation', async (request) => {
@@ -100,6 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Components are named by their `$id` (Order, Ticket, Problem, ...), not numbered def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     // Refusals are sent as application/problem+json (RFC 9457): the document says so, not application/json.
     transformObject: (document) => problemJsonResponses((document as { openapiObject: OpenApiDocument }).openapiObject) as never,
   });

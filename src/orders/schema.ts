@@ -105,7 +105,8 @@ export const OrderSchema = Type.Object(
     /** Free-form data a channel wants to keep with the order; never interpreted by Ordo. */
     metadata: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { maxProperties: 50 })),
   },
-  { additionalProperties: false, $id: 'Order' },
+  // `OrderData`: the order JSON a channel sends; the API's `Order` is the order Ordo keeps, with this as its `data`.
+  { additionalProperties: false, $id: 'OrderData', description: 'The order JSON as a sales channel sends it (SPEC §3)' },
 );
 
 export type Order = Static<typeof OrderSchema>;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.ts';
+import type { TicketField } from '../engine/model/types.ts';
 import type { TicketRow } from '../db/tables/tickets.table.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { isUuid } from './orders.ts';
@@ -74,7 +75,8 @@ export interface TicketView {
   title: string;
   issues: Array<{ code: string; field?: string; message?: string }>;
   instructions: string[];
-  fields: unknown[];
+  /** A manual task's form, as the diagram declares it; empty for other tickets. */
+  fields: TicketField[];
   error: string | null;
   assignee: string | null;
   assigneeId: string | null;
@@ -100,7 +102,7 @@ export function toTicketView(row: TicketRow & { assignee_email?: string | null }
     title: row.title,
     issues: row.issues as TicketView['issues'],
     instructions: row.instructions as string[],
-    fields: row.fields as unknown[],
+    fields: row.fields as TicketField[],
     error: row.error,
     assignee: row.assignee_email ?? null,
     assigneeId: row.assignee_id,
@@ -148,7 +150,8 @@ export async function listProcesses(db: DbOrTx) {
     .orderBy('d.key')
     .orderBy('d.version', 'desc')
     .execute();
-  const byKey = new Map<string, { key: string; name: string | null; latestVersion: number; executable: boolean; versions: unknown[] }>();
+  type Version = { version: number; name: string | null; executable: boolean; deployedBy: string; deployedAt: string; runningInstances: number; openTickets: number };
+  const byKey = new Map<string, { key: string; name: string | null; latestVersion: number; executable: boolean; versions: Version[] }>();
   for (const r of rows) {
     let p = byKey.get(r.key);
     if (!p) {

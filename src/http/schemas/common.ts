@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const ProblemSchema = Type.Object(
   {
@@ -23,13 +23,26 @@ export function paged<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
 
-/** Standard error answers every authenticated route can give, for the OpenAPI document. */
-export const problemResponses = {
-  400: ProblemSchema,
-  401: ProblemSchema,
-  403: ProblemSchema,
-  404: ProblemSchema,
-};
+/**
+ * A reference to a schema the app registers once (app.ts, `API_SCHEMAS`): the OpenAPI document lists it
+ * under its `$id` in components.schemas, and the serializer resolves it like the schema itself.
+ */
+export function ref<T extends TSchema>(schema: T) {
+  if (!schema.$id) throw new Error('ref() needs a schema with an $id');
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id));
+}
+
+/** A refusal (problem+json: app.ts documents every 4xx/5xx under that media type). */
+export const Problem = ref(ProblemSchema);
+
+/** The refusals a route without input can give: no token (401), a role that may not (403). */
+export const authProblems = { 401: Problem, 403: Problem };
+
+/** Standard error answers every authenticated route with parameters can give, for the OpenAPI document. */
+export const problemResponses = { 400: Problem, ...authProblems, 404: Problem };
+
+/** What a route with a body adds: a body over the limit (413), a body that is not JSON (415). */
+export const bodyProblems = { 413: Problem, 415: Problem };
 
 /** A process version as a path or query parameter: PostgreSQL's integer, so a larger number is a 400, not a failed query. */
 export const ProcessVersion = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });

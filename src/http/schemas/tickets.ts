@@ -1,6 +1,20 @@
 import { Type } from '@sinclair/typebox';
+import { TICKET_KINDS, TICKET_STATUSES } from '../../db/tables/tickets.table.ts';
+import { ref } from './common.ts';
 
 export const IssueSchema = Type.Object({ code: Type.String(), field: Type.Optional(Type.String()), message: Type.Optional(Type.String()) });
+
+/** A field of a manual task's form, as the diagram declares it (`ordo:field`). */
+const TicketFieldSchema = Type.Object(
+  {
+    name: Type.String(),
+    label: Type.Union([Type.String(), Type.Null()]),
+    type: Type.Union([Type.String(), Type.Null()]),
+    required: Type.Boolean(),
+    options: Type.Union([Type.String(), Type.Null()], { description: 'as written in the diagram' }),
+  },
+  { additionalProperties: true },
+);
 
 export const TicketViewSchema = Type.Object(
   {
@@ -10,15 +24,15 @@ export const TicketViewSchema = Type.Object(
     elementId: Type.String(),
     elementName: Type.Union([Type.String(), Type.Null()]),
     waitId: Type.String(),
-    kind: Type.Union([Type.Literal('validation'), Type.Literal('manual'), Type.Literal('technical')]),
-    status: Type.Union([Type.Literal('open'), Type.Literal('in_progress'), Type.Literal('resolved'), Type.Literal('cancelled')]),
+    kind: Type.Union(TICKET_KINDS.map((k) => Type.Literal(k))),
+    status: Type.Union(TICKET_STATUSES.map((s) => Type.Literal(s))),
     queue: Type.String(),
     priority: Type.String(),
     dueAt: Type.Union([Type.String(), Type.Null()]),
     title: Type.String(),
     issues: Type.Array(IssueSchema),
     instructions: Type.Array(Type.String()),
-    fields: Type.Array(Type.Unknown()),
+    fields: Type.Array(TicketFieldSchema, { description: "a manual task's form (empty for other tickets)" }),
     error: Type.Union([Type.String(), Type.Null()]),
     assignee: Type.Union([Type.String(), Type.Null()]),
     assigneeId: Type.Union([Type.String(), Type.Null()]),
@@ -27,7 +41,37 @@ export const TicketViewSchema = Type.Object(
     updatedAt: Type.String(),
     closedAt: Type.Union([Type.String(), Type.Null()]),
   },
-  { $id: 'Ticket' },
+  { $id: 'Ticket', description: 'A ticket: a broken order or a manual task waiting for a person (SPEC §7)' },
+);
+
+/** One event of a ticket's life (opened, assigned, comment, retried, resolved, ...), oldest first. */
+export const TicketEventSchema = Type.Object({ at: Type.String({ format: 'date-time' }), actor: Type.String(), kind: Type.String(), data: Type.Unknown() });
+
+/** Open tickets counted over the whole queue (not only this page): per queue and per issue code. */
+const TicketCountsSchema = Type.Object({
+  total: Type.Integer(),
+  queues: Type.Array(Type.Object({ queue: Type.String(), count: Type.Integer() })),
+  codes: Type.Array(Type.Object({ code: Type.String(), count: Type.Integer() })),
+});
+
+export const TicketPageSchema = Type.Object({ items: Type.Array(ref(TicketViewSchema)), nextCursor: Type.Union([Type.String(), Type.Null()]), counts: TicketCountsSchema });
+
+/** A bulk action and its progress, as POST /tickets/bulk and GET /tickets/bulk/:id answer. */
+export const BulkViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    action: Type.Union(['retry', 'assign', 'cancel', 'patch'].map((a) => Type.Literal(a)), { description: "'patch' is the console's fix of a group of tickets" }),
+    status: Type.Union(['queued', 'running', 'done'].map((s) => Type.Literal(s))),
+    total: Type.Integer(),
+    done: Type.Integer(),
+    succeeded: Type.Integer(),
+    failed: Type.Integer(),
+    percent: Type.Integer(),
+    results: Type.Array(Type.Object({ ticketId: Type.String(), ok: Type.Boolean(), result: Type.Optional(Type.String()), error: Type.Optional(Type.String()) })),
+    createdAt: Type.String({ format: 'date-time' }),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { $id: 'BulkAction', description: 'A bulk action on tickets and its progress' },
 );
 
 export const TicketListQuery = Type.Object({

@@ -5,7 +5,7 @@ import { getOrder } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.ts';
+import { bodyProblems, IdParams, Problem, problemResponses } from '../../schemas/common.ts';
 
 const MessageBody = Type.Object(
   {
@@ -18,7 +18,12 @@ const MessageBody = Type.Object(
 );
 const OrderMessageBody = Type.Omit(MessageBody, ['businessKey']);
 
-const MessageAnswer = Type.Object({ outcome: Type.String(), instanceId: Type.Union([Type.String(), Type.Null()]) });
+const MessageAnswer = Type.Object({
+  outcome: Type.Union(['delivered', 'started', 'cancelled', 'duplicate'].map((o) => Type.Literal(o)), {
+    description: "delivered to a waiting instance, started a process, cancelled the order's lifecycle (order-cancelled), or a duplicate of a messageId already delivered",
+  }),
+  instanceId: Type.Union([Type.String(), Type.Null()]),
+});
 
 function answer(result: MessageResult, name: string, key: string | null) {
   if (result.outcome === 'no_match') {
@@ -34,7 +39,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     '/messages',
     {
       onRequest: requirePermission('messages:send'),
-      schema: { tags: ['messages'], summary: 'Correlate a message by name and business key', body: MessageBody, response: { 200: MessageAnswer, 409: ProblemSchema, ...problemResponses } },
+      schema: { tags: ['messages'], summary: 'Correlate a message by name and business key', body: MessageBody, response: { 200: MessageAnswer, ...problemResponses, 409: Problem, ...bodyProblems } },
     },
     async (request) => {
       const b = request.body;
@@ -50,7 +55,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     '/orders/:id/messages',
     {
       onRequest: requirePermission('messages:send'),
-      schema: { tags: ['orders'], summary: "Send a message to an order's lifecycle (payment-confirmed, order-cancelled, ...)", params: IdParams, body: OrderMessageBody, response: { 200: MessageAnswer, 409: ProblemSchema, ...problemResponses } },
+      schema: { tags: ['orders'], summary: "Send a message to an order's lifecycle (payment-confirmed, order-cancelled, ...)", params: IdParams, body: OrderMessageBody, response: { 200: MessageAnswer, ...problemResponses, 409: Problem, ...bodyProblems } },
     },
     async (request) => {
       const order = await getOrder(deps.db, request.params.id);

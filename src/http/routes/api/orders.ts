@@ -10,8 +10,10 @@ import { actorOf } from './tickets.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { IdParams, paged, ProblemSchema, problemResponses } from '../../schemas/common.ts';
+import { bodyProblems, IdParams, paged, Problem, problemResponses, ref } from '../../schemas/common.ts';
 import { OrderListQuery, OrderSummarySchema, OrderViewSchema, orderSummary, orderView } from '../../schemas/orders.ts';
+
+const Order = ref(OrderViewSchema);
 
 export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, metrics } = deps;
@@ -24,7 +26,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
         tags: ['orders'],
         summary: 'Receive an order from a sales channel (idempotent on channel + externalId)',
         body: OrderSchema,
-        response: { 200: OrderViewSchema, 201: OrderViewSchema, 409: ProblemSchema, 413: ProblemSchema, ...problemResponses },
+        response: { 200: Order, 201: Order, ...problemResponses, 409: Problem, ...bodyProblems },
       },
     },
     async (request, reply) => {
@@ -52,7 +54,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     '/orders',
     {
       onRequest: requirePermission('orders:read'),
-      schema: { tags: ['orders'], summary: 'List orders, newest first (keyset pagination)', querystring: OrderListQuery, response: { 200: paged(OrderSummarySchema), ...problemResponses } },
+      schema: { tags: ['orders'], summary: 'List orders, newest first (keyset pagination)', querystring: OrderListQuery, response: { 200: paged(ref(OrderSummarySchema)), ...problemResponses } },
     },
     async (request) => {
       const q = request.query;
@@ -75,7 +77,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     '/orders/:id',
     {
       onRequest: requirePermission('orders:read'),
-      schema: { tags: ['orders'], summary: 'One order with its status, open tickets and active steps', params: IdParams, response: { 200: OrderViewSchema, ...problemResponses } },
+      schema: { tags: ['orders'], summary: 'One order with its status, open tickets and active steps', params: IdParams, response: { 200: Order, ...problemResponses } },
     },
     async (request) => {
       const order = await getOrder(db, request.params.id);
@@ -100,7 +102,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
         params: IdParams,
         headers: Type.Object({ 'x-reason': Type.Optional(Type.String({ maxLength: 1000 })) }),
         body: MergePatchSchema,
-        response: { 200: Type.Intersect([OrderViewSchema, Type.Object({ retried: Type.Array(TicketViewSchema) })]), 409: ProblemSchema, ...problemResponses },
+        response: { 200: Type.Intersect([Order, Type.Object({ retried: Type.Array(ref(TicketViewSchema), { description: 'the validation tickets whose step re-ran' }) })]), ...problemResponses, 409: Problem, ...bodyProblems },
       },
     },
     async (request) => {
@@ -120,7 +122,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
         summary: 'Cancel an order: its lifecycle ends and its open tickets are cancelled',
         params: IdParams,
         body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
-        response: { 200: OrderViewSchema, 409: ProblemSchema, ...problemResponses },
+        response: { 200: Order, ...problemResponses, 409: Problem, ...bodyProblems },
       },
     },
     async (request) => {
@@ -140,6 +142,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
         response: {
           200: Type.Object({ valid: Type.Boolean(), issues: Type.Array(Type.Object({ check: Type.String(), code: Type.String(), field: Type.String(), message: Type.String() })) }),
           ...problemResponses,
+          ...bodyProblems,
         },
       },
     },

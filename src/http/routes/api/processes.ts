@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifySchemaCompiler } from 'fastify';
 import { FEEL_FUNCTIONS } from '../../../orders/feel-library.ts';
 import { definitionByVersion, DeployRefusedError, latestDefinition } from '../../../runtime/definitions.ts';
 import { startInstance } from '../../../runtime/instances.ts';
@@ -7,62 +8,26 @@ import { elementStats, getInstanceView, listProcesses } from '../../../runtime/v
 import { whatIf, WHAT_IF_MAX_ORDERS } from '../../../runtime/what-if.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
+import { validatorCompiler } from '../../validation.ts';
 import { HttpProblem } from '../../problem.ts';
-import { IdParams, ProblemSchema, ProcessVersion, problemResponses } from '../../schemas/common.ts';
+import { authProblems, bodyProblems, IdParams, Problem, ProcessVersion, problemResponses, ref } from '../../schemas/common.ts';
+import { BPMN_MEDIA_TYPES, BpmnXmlBody, DeployResponse, FeelFunctionListSchema, InstanceViewSchema, ProcessListSchema, ProcessVersionSchema, WhatIfResponse } from '../../schemas/processes.ts';
 
 /** Diagrams are a few hundred kB; the MIWG files are under 200 kB. */
 export const BPMN_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 
-const InstanceViewSchema = Type.Object({
-  id: Type.String(),
-  processKey: Type.String(),
-  version: Type.Integer(),
-  businessKey: Type.Union([Type.String(), Type.Null()]),
-  orderId: Type.Union([Type.String(), Type.Null()]),
-  parentId: Type.Union([Type.String(), Type.Null()]),
-  state: Type.String(),
-  waitingAt: Type.Array(Type.String()),
-  waitingFor: Type.Array(Type.String()),
-  variables: Type.Record(Type.String(), Type.Unknown()),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-  endedAt: Type.Union([Type.String(), Type.Null()]),
-  history: Type.Array(Type.Object({ elementId: Type.String(), elementType: Type.String(), event: Type.String(), at: Type.String(), actor: Type.Union([Type.String(), Type.Null()]), data: Type.Optional(Type.Unknown()) })),
-});
-
-const DeployResponse = Type.Object({
-  key: Type.String(),
-  version: Type.Integer(),
-  created: Type.Boolean(),
-  processes: Type.Array(Type.Object({ key: Type.String(), version: Type.Integer(), name: Type.Union([Type.String(), Type.Null()]), executable: Type.Boolean(), created: Type.Boolean() })),
-});
-
-/** The what-if report (src/runtime/what-if.ts); nested parts are documented there and passed through whole. */
-const WhatIfResponse = Type.Object(
-  {
-    key: Type.String(),
-    currentVersion: Type.Union([Type.Integer(), Type.Null()]),
-    limit: Type.Integer(),
-    orders: Type.Integer(),
-    ordersChanged: Type.Integer(),
-    totals: Type.Record(Type.String(), Type.Integer()),
-    elements: Type.Array(Type.Unknown()),
-    stops: Type.Unknown(),
-    diff: Type.Unknown(),
-    elapsedMs: Type.Integer(),
-  },
-  { additionalProperties: true },
-);
+/** Validation for a route whose body is kept as bytes (BPMN XML): its parameters as everywhere, its body by the handler. */
+const bytesBodyValidator: FastifySchemaCompiler<unknown> = (route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route));
 
 export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, runtime } = deps;
 
   // BPMN arrives as XML; kept as bytes so the parser can honour the declared encoding (ISO-8859-1 files).
-  for (const type of ['application/xml', 'text/xml', 'application/bpmn+xml']) {
+  for (const type of BPMN_MEDIA_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: BPMN_BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
   }
 
-  app.get('/processes', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'Every process key with its versions' } }, async () => ({
+  app.get('/processes', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'Every process key with its versions', response: { 200: ProcessListSchema, ...authProblems } } }, async () => ({
     items: await listProcesses(db),
   }));
 
@@ -71,11 +36,14 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     {
       onRequest: requirePermission('processes:deploy'),
       bodyLimit: BPMN_BODY_LIMIT_BYTES,
+      validatorCompiler: bytesBodyValidator,
       schema: {
         tags: ['processes'],
         summary: 'Deploy a BPMN diagram: a new version of each process in it whose content changed',
-        description: 'Body: BPMN 2.0 XML (application/xml or text/xml). 201 with the new versions; 200 when nothing changed; 422 with one error per element.',
-        response: { 200: DeployResponse, 201: DeployResponse, 422: ProblemSchema, ...problemResponses },
+        description: 'Body: BPMN 2.0 XML (application/xml, text/xml or application/bpmn+xml); an `X-File-Name` header names the file in the deployment record. 201 with the new versions; 200 when nothing changed; 422 with one error per element.',
+        consumes: BPMN_MEDIA_TYPES,
+        body: BpmnXmlBody,
+        response: { 200: DeployResponse, 201: DeployResponse, ...problemResponses, ...bodyProblems, 422: Problem },
       },
     },
     async (request, reply) => {
@@ -103,6 +71,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     {
       onRequest: requirePermission('processes:deploy'),
       bodyLimit: BPMN_BODY_LIMIT_BYTES,
+      validatorCompiler: bytesBodyValidator,
       schema: {
         tags: ['processes'],
         summary: 'What-if: run a draft diagram over the latest orders, without side effects, and compare it with the deployed version',
@@ -110,7 +79,9 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
           'Body: the draft BPMN XML. Simulates the last `limit` orders (default 1000) under the draft and under the latest version of `key`: per element, how many orders would pass, fail or take another branch. 422 with the element errors when the draft cannot be deployed.',
         params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: WHAT_IF_MAX_ORDERS })) }),
-        response: { 200: WhatIfResponse, 422: ProblemSchema, ...problemResponses },
+        consumes: BPMN_MEDIA_TYPES,
+        body: BpmnXmlBody,
+        response: { 200: WhatIfResponse, ...problemResponses, ...bodyProblems, 422: Problem },
       },
     },
     async (request) => {
@@ -129,7 +100,12 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     '/processes/:key/versions/:version',
     {
       onRequest: requirePermission('processes:read'),
-      schema: { tags: ['processes'], summary: 'One version: its XML and per-element statistics', params: Type.Object({ key: Type.String({ maxLength: 200 }), version: ProcessVersion }) },
+      schema: {
+        tags: ['processes'],
+        summary: 'One version: its XML and per-element statistics',
+        params: Type.Object({ key: Type.String({ maxLength: 200 }), version: ProcessVersion }),
+        response: { 200: ProcessVersionSchema, ...problemResponses },
+      },
     },
     async (request) => {
       const def = await definitionByVersion(db, request.params.key, request.params.version);
@@ -156,7 +132,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         summary: 'Start an instance of the latest version with variables',
         params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
         body: Type.Object({ variables: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.Unknown())), businessKey: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
-        response: { 201: InstanceViewSchema, ...problemResponses },
+        response: { 201: ref(InstanceViewSchema), ...problemResponses, ...bodyProblems, 422: Problem },
       },
     },
     async (request, reply) => {
@@ -174,13 +150,16 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     },
   );
 
-  app.get('/instances/:id', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'An instance: state, where it waits, variables, history', params: IdParams, response: { 200: InstanceViewSchema, ...problemResponses } } }, async (request) => {
+  app.get('/instances/:id', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'An instance: state, where it waits, variables, history', params: IdParams, response: { 200: ref(InstanceViewSchema), ...problemResponses } } }, async (request) => {
     const view = await getInstanceView(db, request.params.id);
     if (!view) throw new HttpProblem('NOT_FOUND', `No instance with id ${request.params.id}.`);
     return view;
   });
 
-  app.get('/feel-functions', { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'The FEEL functions diagrams can call, with the issue codes each can raise' } }, async () =>
-    FEEL_FUNCTIONS.map((f) => ({ name: f.name, params: f.params, returns: f.returns, description: f.description, raises: f.raises, example: f.example })),
+  app.get(
+    '/feel-functions',
+    { onRequest: requirePermission('processes:read'), schema: { tags: ['processes'], summary: 'The FEEL functions diagrams can call, with the issue codes each can raise', response: { 200: FeelFunctionListSchema, ...authProblems } } },
+    async () =>
+      FEEL_FUNCTIONS.map((f) => ({ name: f.name, params: [...f.params], returns: f.returns, description: f.description, raises: [...f.raises], example: f.example })),
   );
 };

@@ -7,34 +7,31 @@ import { isUuid } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.ts';
-import { MergePatchSchema, TicketListQuery, TicketViewSchema } from '../../schemas/tickets.ts';
-import { orderSummary } from '../../schemas/orders.ts';
+import { bodyProblems, IdParams, Problem, problemResponses, ref } from '../../schemas/common.ts';
+import { BulkViewSchema, MergePatchSchema, TicketEventSchema, TicketListQuery, TicketPageSchema, TicketViewSchema } from '../../schemas/tickets.ts';
+import { OrderStatusSchema, OrderSummarySchema, orderSummary } from '../../schemas/orders.ts';
 import type { FastifyRequest } from 'fastify';
 
 export function actorOf(request: FastifyRequest): Actor {
   return { name: `user:${request.principal!.email}`, userId: request.principal!.userId };
 }
 
-/** A bulk action and its progress, as POST /tickets/bulk and GET /tickets/bulk/:id answer. */
-const BulkViewSchema = Type.Object({
-  id: Type.String(),
-  action: Type.String(),
-  status: Type.String({ description: 'queued, running or done' }),
-  total: Type.Integer(),
-  done: Type.Integer(),
-  succeeded: Type.Integer(),
-  failed: Type.Integer(),
-  percent: Type.Integer(),
-  results: Type.Array(Type.Object({ ticketId: Type.String(), ok: Type.Boolean(), result: Type.Optional(Type.String()), error: Type.Optional(Type.String()) })),
-  createdAt: Type.String(),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
-});
+const Ticket = ref(TicketViewSchema);
+const BulkAction = ref(BulkViewSchema);
+
+/** GET /tickets/:id: the ticket, its history, and its order with the order JSON (null for a ticket of a process without an order). */
+const TicketDetailSchema = Type.Intersect([
+  Ticket,
+  Type.Object({
+    history: Type.Array(TicketEventSchema, { description: "the ticket's events, oldest first: opened, assigned, comment, retried, still_failing, resolved, ..." }),
+    order: Type.Union([Type.Intersect([ref(OrderSummarySchema), Type.Object({ data: Type.Unknown({ description: 'the order JSON' }) })]), Type.Null()]),
+  }),
+]);
 
 export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db, runtime } = deps;
   const ctx = runtime.ctx;
-  const conflict = { 409: ProblemSchema, 422: ProblemSchema };
+  const conflict = { 409: Problem, 422: Problem };
 
   /**
    * An assignee as a client names one: "me", a user id, or the e-mail tickets show as `assignee`. Null
@@ -52,7 +49,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     throw new HttpProblem('VALIDATION_FAILED', '1 field(s) are not as expected.', { errors: [{ field, message: 'must be "me", a user id or a user\'s e-mail' }] });
   };
 
-  app.get('/tickets', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Tickets (open by default), with filters and keyset pagination', querystring: TicketListQuery } }, async (request) => {
+  app.get('/tickets', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Tickets (open by default), with filters and keyset pagination', querystring: TicketListQuery, response: { 200: TicketPageSchema, ...problemResponses } } }, async (request) => {
     const q = request.query;
     const assigneeId = q.assignee && q.assignee !== 'none' ? ((await assigneeIdOf(request, q.assignee, 'querystring.assignee')) ?? undefined) : undefined;
     const page = await listTickets(
@@ -65,7 +62,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     return { ...page, counts: await ticketCounts(db) };
   });
 
-  app.get('/tickets/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'One ticket with its history and order', params: IdParams } }, async (request) => {
+  app.get('/tickets/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'One ticket with its history and order', params: IdParams, response: { 200: TicketDetailSchema, ...problemResponses } } }, async (request) => {
     const ticket = await getTicket(db, request.params.id);
     if (!ticket) throw new HttpProblem('NOT_FOUND', `No ticket #${request.params.id}.`);
     const order = ticket.orderId ? await (await import('../../../runtime/orders.ts')).getOrder(db, ticket.orderId) : null;
@@ -81,7 +78,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
         summary: "Re-run the ticket's failed step, optionally after a merge patch of the order",
         params: IdParams,
         body: Type.Optional(Type.Object({ patch: Type.Optional(MergePatchSchema), reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })),
-        response: { 200: Type.Object({ result: Type.String(), message: Type.String(), ticket: TicketViewSchema, orderStatus: Type.Union([Type.String(), Type.Null()]) }), ...conflict, ...problemResponses },
+        response: { 200: Type.Object({ result: Type.Union([Type.Literal('resolved'), Type.Literal('still_failing')]), message: Type.String(), ticket: Ticket, orderStatus: Type.Union([OrderStatusSchema, Type.Null()]) }), ...conflict, ...problemResponses, ...bodyProblems },
       },
     },
     async (request) => {
@@ -104,7 +101,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
         summary: 'Would the failed step pass with this patch? Nothing is changed.',
         params: IdParams,
         body: Type.Object({ patch: Type.Optional(MergePatchSchema) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ passes: Type.Boolean(), issues: Type.Array(Type.Unknown()), shapeErrors: Type.Array(Type.Unknown()) }), ...conflict, ...problemResponses },
+        response: { 200: Type.Object({ passes: Type.Boolean(), issues: Type.Array(Type.Unknown()), shapeErrors: Type.Array(Type.Unknown()) }), ...conflict, ...problemResponses, ...bodyProblems },
       },
     },
     async (request) => dryRunTicket(ctx, request.params.id, request.body.patch),
@@ -119,7 +116,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
         summary: 'Complete a manual task with its form values',
         params: IdParams,
         body: Type.Optional(Type.Object({ variables: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())) }, { additionalProperties: false })),
-        response: { 200: TicketViewSchema, ...conflict, ...problemResponses },
+        response: { 200: Ticket, ...conflict, ...problemResponses, ...bodyProblems },
       },
     },
     async (request) => {
@@ -138,7 +135,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
         summary: 'Assign a ticket (to me, to a user id) or unassign it (null)',
         params: IdParams,
         body: Type.Object({ assignee: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]) }, { additionalProperties: false }),
-        response: { 200: TicketViewSchema, ...conflict, ...problemResponses },
+        response: { 200: Ticket, ...conflict, ...problemResponses, ...bodyProblems },
       },
     },
     async (request) => {
@@ -156,7 +153,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
         summary: 'Comment on a ticket',
         params: IdParams,
         body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ ok: Type.Boolean() }), ...conflict, ...problemResponses },
+        response: { 201: Type.Object({ ok: Type.Boolean() }), ...conflict, ...problemResponses, ...bodyProblems },
       },
     },
     async (request, reply) => {
@@ -182,7 +179,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
           },
           { additionalProperties: false },
         ),
-        response: { 202: BulkViewSchema, ...problemResponses },
+        response: { 202: BulkAction, ...problemResponses, ...bodyProblems },
       },
     },
     async (request, reply) => {
@@ -199,7 +196,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     },
   );
 
-  app.get('/tickets/bulk/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams, response: { 200: BulkViewSchema, ...problemResponses } } }, async (request) => {
+  app.get('/tickets/bulk/:id', { onRequest: requirePermission('tickets:read'), schema: { tags: ['tickets'], summary: 'Progress of a bulk action', params: IdParams, response: { 200: BulkAction, ...problemResponses } } }, async (request) => {
     const op = await getBulk(db, request.params.id);
     if (!op) throw new HttpProblem('NOT_FOUND', `No bulk operation ${request.params.id}.`);
     return op;
