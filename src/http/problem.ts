@@ -28,6 +28,7 @@ export type ProblemCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'INVALID_CURSOR'
   | 'RATE_LIMITED'
@@ -46,6 +47,7 @@ const STATUS: Record<ProblemCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   UNPROCESSABLE: 422,
   DEPLOY_REFUSED: 422,
@@ -64,6 +66,7 @@ const TITLE: Record<ProblemCode, string> = {
   UNAUTHENTICATED: 'Authentication required',
   FORBIDDEN: 'Not allowed for your role',
   NOT_FOUND: 'Not found',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
   CONFLICT: 'Conflict',
   UNPROCESSABLE: 'The request cannot be carried out',
   DEPLOY_REFUSED: 'The diagram cannot be deployed',

@@ -47,4 +47,30 @@ describe('operational endpoints', () => {
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toContain('application/problem+json');
   });
+
+  it('answers a known path asked with another method 405 with an Allow header, an unknown path still 404', async () => {
+    const healthz = await t.http.post('/healthz');
+    expect(healthz.status).toBe(405);
+    expect(healthz.headers.allow).toBe('GET, HEAD');
+    expect(healthz.headers['content-type']).toContain('application/problem+json');
+    expect(healthz.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED', title: 'Method not allowed', detail: '/healthz takes GET, HEAD, not POST.' });
+
+    // API paths with parameters and a trailing slash are matched as the router matches them.
+    const auth = { authorization: `Bearer ${t.token}` };
+    const orders = await t.http.delete('/api/v1/orders/').set(auth);
+    expect(orders.status).toBe(405);
+    expect(orders.headers.allow).toBe('GET, HEAD, POST');
+    const order = await t.http.put('/api/v1/orders/00000000-0000-4000-8000-000000000000?x=1').set(auth).send({});
+    expect(order.status).toBe(405);
+    expect(order.headers.allow).toBe('GET, HEAD, PATCH');
+    // /tickets/bulk is a POST route, and GET goes to /tickets/:id.
+    expect((await t.http.delete('/api/v1/tickets/bulk').set(auth)).headers.allow).toBe('GET, HEAD, POST');
+
+    const unknown = await t.http.post('/api/v1/nothing-here').set(auth);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.allow).toBeUndefined();
+    // A file missing under /assets is a 404, not a 405: GET is what /assets/* takes.
+    expect((await t.http.get('/assets/missing.css')).status).toBe(404);
+  });
+
 });

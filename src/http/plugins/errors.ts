@@ -80,6 +80,20 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
+/** The methods fastify routes, in the order an `Allow` header lists them. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** The methods the router has a route for at this URL (its own matching: parameters, wildcards, trailing slash). */
+export function allowedMethods(app: Pick<FastifyInstance, 'findRoute'>, url: string): string[] {
+  return METHODS.filter((method) => {
+    try {
+      return app.findRoute({ method, url }) !== null;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function formatBytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${Math.round(bytes / 1024)} kB`;
 }
@@ -95,6 +109,17 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     reply.status(body.status).type('application/problem+json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).type('application/problem+json').send(problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    const path = request.url.split('?')[0];
+    // A path the app knows, asked with another method (POST /healthz): 405 naming the methods it takes (RFC 9110 §15.5.6).
+    const allowed = allowedMethods(app, request.url);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .type('application/problem+json')
+        .send(problem('METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(', ')}, not ${request.method}.`, { allow: allowed }));
+      return;
+    }
+    reply.status(404).type('application/problem+json').send(problem('NOT_FOUND', `No route ${request.method} ${path}.`));
   });
 });
