@@ -73,4 +73,13 @@ describe('operational endpoints', () => {
     expect((await t.http.get('/assets/missing.css')).status).toBe(404);
   });
 
+  it('answers a path climbing out of /assets as a file that is not there: 404 NOT_FOUND, not a refusal by role', async () => {
+    for (const url of ['/assets/../package.json', '/assets/%2e%2e/package.json', '/assets/build/../../src/main.ts']) {
+      const res = await t.http.get(url);
+      expect(res.status, url).toBe(404);
+      expect(res.headers['content-type'], url).toContain('application/problem+json');
+      expect(res.body, url).toMatchObject({ code: 'NOT_FOUND', title: 'Not found' });
+      expect(res.text, url).not.toMatch(/"name":\s*"ordo"|role/);
+    }
+  });
 });

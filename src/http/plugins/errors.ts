@@ -49,8 +49,9 @@ export function toProblem(err: FastifyError | HttpProblem | Error, requestId: st
   }
   const status = e.statusCode ?? 500;
   if (status === 404) return problem('NOT_FOUND', e.message);
-  // A plugin's own refusal (@fastify/static on a path that climbs out of its folder).
-  if (status === 403) return problem('FORBIDDEN', e.message);
+  // @fastify/static refusing a path that climbs out of its folder (/assets/../package.json), a folder or a
+  // dotfile: there is no such asset. Not FORBIDDEN, whose title speaks of roles, and no hint that the path got out.
+  if (status === 403) return problem('NOT_FOUND', 'No such file.');
   if (status === 429) return problem('RATE_LIMITED', e.message);
   if (status >= 400 && status < 500) return { ...problem('UNPROCESSABLE', e.message), status };
   return problem('INTERNAL', `Something went wrong on our side. Quote request id ${requestId} when reporting it.`, { requestId });

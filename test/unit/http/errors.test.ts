@@ -14,8 +14,8 @@ describe('toProblem', () => {
     }
   });
 
-  it('given a plugin\'s own 403 (a static path climbing out of its folder), then FORBIDDEN, not UNPROCESSABLE', () => {
+  it('given a plugin\'s own 403 (a static path climbing out of its folder), then 404 NOT_FOUND: not UNPROCESSABLE, nor a refusal by role', () => {
     const p = toProblem(Object.assign(new Error('Forbidden'), { statusCode: 403 }), 'req-2');
-    expect(p).toMatchObject({ status: 403, code: 'FORBIDDEN', detail: 'Forbidden' });
+    expect(p).toMatchObject({ status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'No such file.' });
   });
 });
