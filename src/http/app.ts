@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime/index.ts';
 import { AccessLogController } from './access-log.ts';
 import type { Metrics } from './metrics.ts';
 import { authPlugin } from './plugins/auth.ts';
-import { errorsPlugin, toProblem } from './plugins/errors.ts';
+import { errorsPlugin, sendNotFoundProblem, toProblem } from './plugins/errors.ts';
 import { securityPlugin } from './plugins/security.ts';
 import { consolePlugin } from './routes/console/index.ts';
 import { messageRoutes } from './routes/api/messages.ts';
@@ -126,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
+      api.setNotFoundHandler((request, reply) => sendNotFoundProblem(app, request, reply));
       await api.register(async (secured) => {
         secured.addHook('onRequest', secured.authenticateApi);
         // Behind the token like every other API route.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { validOrder } from '../fixtures/orders.ts';
+import { loginAs } from '../support/console.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -71,6 +72,39 @@ describe('operational endpoints', () => {
     expect(unknown.headers.allow).toBeUndefined();
     // A file missing under /assets is a 404, not a 405: GET is what /assets/* takes.
     expect((await t.http.get('/assets/missing.css')).status).toBe(404);
+  });
+
+  it('shows a browser a page for a path no route takes (404) or takes with another method (405); API paths stay problem+json', async () => {
+    const operator = await loginAs(t, 'operator');
+    const html = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const missing = await operator.get('/tickets-typo?q=<b>x</b>').set('accept', html);
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toContain('text/html');
+    expect(missing.text).toContain('Page not found');
+    expect(missing.text).toContain('There is no page at /tickets-typo.');
+    expect(missing.text).toContain(operator.user.email); // in the console's layout, signed in
+    expect(missing.text).not.toContain('<b>x</b>');
+    // A link to a form's action (POST only) opened in a tab.
+    const action = await operator.get('/tickets/00000000-0000-4000-8000-000000000000/retry').set('accept', html);
+    expect(action.status).toBe(405);
+    expect(action.headers.allow).toBe('POST');
+    expect(action.text).toContain('Method not allowed');
+    // htmx gets the box for the page's alert area.
+    const fragment = await operator.htmx('get', '/nowhere');
+    expect(fragment.status).toBe(404);
+    expect(fragment.headers['hx-retarget']).toBe('#console-alert');
+    expect(fragment.text).not.toContain('<html');
+    // A post to nowhere is a 404 whatever its CSRF token: nothing is changed either way.
+    expect((await operator.post('/nowhere', { _csrf: null })).status).toBe(404);
+    // Without a session too, and not a redirect to the login page.
+    const anonymous = await t.http.get('/nowhere').set('accept', html);
+    expect(anonymous.status).toBe(404);
+    expect(anonymous.text).toContain('Page not found');
+    // API paths and clients that do not ask for HTML get problem+json.
+    const api = await t.http.get('/api/v1/nowhere').set('accept', html);
+    expect(api.status).toBe(404);
+    expect(api.headers['content-type']).toContain('application/problem+json');
+    expect((await t.http.get('/nowhere')).headers['content-type']).toContain('application/problem+json');
   });
 
   it('answers a path climbing out of /assets as a file that is not there: 404 NOT_FOUND, not a refusal by role', async () => {

@@ -65,6 +65,8 @@ export const csrfPlugin = fp(
     // or any handler acts, so a forged request learns nothing about the form's shape either.
     app.addHook('preValidation', async (request) => {
       if (SAFE_METHODS.has(request.method)) return;
+      // No route takes it: the answer is a 404/405 that changes nothing, whoever sent it.
+      if (request.is404) return;
       // Browsers say where a request comes from; a cross-site one never carries a valid token anyway.
       if (request.headers['sec-fetch-site'] === 'cross-site') throw csrfRefusal();
       const mode = request.routeOptions.config.csrf;

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isRetryableConflict } from '../../db/transaction.ts';
 import { BulkError } from '../../runtime/bulk.ts';
@@ -109,18 +109,25 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     if (body.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     reply.status(body.status).type('application/problem+json').send(body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
-    // A path the app knows, asked with another method (POST /healthz): 405 naming the methods it takes (RFC 9110 §15.5.6).
-    const allowed = allowedMethods(app, request.url);
-    if (allowed.length > 0 && !allowed.includes(request.method)) {
-      reply
-        .status(405)
-        .header('allow', allowed.join(', '))
-        .type('application/problem+json')
-        .send(problem('METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(', ')}, not ${request.method}.`, { allow: allowed }));
-      return;
-    }
-    reply.status(404).type('application/problem+json').send(problem('NOT_FOUND', `No route ${request.method} ${path}.`));
-  });
 });
+
+/**
+ * What a request no route takes gets: 405 naming the methods when the app knows the path under another
+ * method (POST /healthz, RFC 9110 §15.5.6), else 404. The API's and the console's not-found handlers
+ * both start here; the console shows it as a page to a browser.
+ */
+export function notFoundProblem(app: Pick<FastifyInstance, 'findRoute'>, request: FastifyRequest): Problem & { allow?: string[] } {
+  const path = request.url.split('?')[0];
+  const allowed = allowedMethods(app, request.url);
+  if (allowed.length > 0 && !allowed.includes(request.method)) {
+    return problem('METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(', ')}, not ${request.method}.`, { allow: allowed });
+  }
+  return problem('NOT_FOUND', `No route ${request.method} ${path}.`);
+}
+
+/** The not-found handler as problem+json, with `Allow` on a 405. */
+export function sendNotFoundProblem(app: Pick<FastifyInstance, 'findRoute'>, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const body = notFoundProblem(app, request);
+  if (body.allow) reply.header('allow', body.allow.join(', '));
+  return reply.status(body.status).type('application/problem+json').send(body);
+}

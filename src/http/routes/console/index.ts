@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { csrfPlugin } from '../../plugins/csrf.ts';
-import { toProblem } from '../../plugins/errors.ts';
+import { notFoundProblem, sendNotFoundProblem, toProblem } from '../../plugins/errors.ts';
 import { requireSession, sessionPlugin } from '../../plugins/session.ts';
 import { viewsPlugin, wantsFragment } from '../../plugins/views.ts';
 import { authRoutes } from './auth.ts';
@@ -15,6 +15,13 @@ import { orderConsoleRoutes } from './orders.ts';
 import { processConsoleRoutes } from './processes.ts';
 import { ticketConsoleRoutes } from './tickets.ts';
 import { userAdminRoutes } from './users.ts';
+
+/** A browser asking for a page (or htmx for a fragment), not an API client or a probe. */
+function wantsPage(request: FastifyRequest): boolean {
+  if (request.headers['hx-request'] === 'true') return true;
+  const accept = request.headers.accept ?? '';
+  return /\btext\/html\b/.test(accept);
+}
 
 export const VIEWS_DIR = fileURLToPath(new URL('../../../../views', import.meta.url));
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../../public', import.meta.url));
@@ -52,6 +59,17 @@ export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppD
       if (wantsFragment(request)) reply.header('hx-retarget', '#console-alert').header('hx-reswap', 'innerHTML');
       // A form refused for its CSRF token has expired (a stale tab, a logout elsewhere): not a question of role.
       const shown = problem.reason === 'csrf' ? { ...problem, title: 'This form has expired', expired: true } : problem;
+      return reply.page('errors/error', { error: shown, title: shown.title }, { status: problem.status, fragment: 'errors/error' });
+    });
+
+    // A path no route takes (outside /api/v1, which answers its own): a page for a browser, with the
+    // methods the path does take on a 405; problem+json for anything else (curl, a monitoring probe).
+    console.setNotFoundHandler(async (request, reply) => {
+      if (!wantsPage(request)) return sendNotFoundProblem(app, request, reply);
+      const problem = notFoundProblem(app, request);
+      if (problem.allow) reply.header('allow', problem.allow.join(', '));
+      if (wantsFragment(request)) reply.header('hx-retarget', '#console-alert').header('hx-reswap', 'innerHTML');
+      const shown = problem.status === 404 ? { ...problem, title: 'Page not found', detail: `There is no page at ${request.url.split('?')[0]}.` } : problem;
       return reply.page('errors/error', { error: shown, title: shown.title }, { status: problem.status, fragment: 'errors/error' });
     });
 
