@@ -111,8 +111,13 @@ export async function assignableUsers(db: DbOrTx, limit = 500): Promise<Assignee
   return assignableQuery(db, limit).execute();
 }
 
-/** Filtered counts stop here: "1,000+" tells a backlog from a handful, and a count reads at most this many rows plus one, whatever the filter. */
-export const MATCH_COUNT_CAP = 1000;
+/**
+ * Filtered counts stop here: "200+" tells a backlog from a handful, and a count reads at most this many
+ * rows plus one, whatever the filter. At a million orders (101,351 open tickets) a count to 1,000 took
+ * 17–20 ms of PostgreSQL's time alone and put 30–50 ms on the filtered pages' p95 under 16 clients; to
+ * 200 it takes 6–7 ms (docs/PERFORMANCE.md, Console, session 14).
+ */
+export const MATCH_COUNT_CAP = 200;
 
 /** How many tickets the queue's filters match, counted up to MATCH_COUNT_CAP (the open-ticket tally knows only the unfiltered counts). */
 export interface QueueMatches {

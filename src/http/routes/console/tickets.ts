@@ -158,7 +158,7 @@ function queueUrl(form: QueueForm, overrides: Partial<QueueForm> = {}, cursor?: 
   return qs ? `/tickets?${qs}` : '/tickets';
 }
 
-/** A count as the queue shows it: digits grouped, and "1,000+" past what a filtered (capped) count reads. */
+/** A count as the queue shows it: digits grouped, and "200+" past what a filtered (capped) count reads. */
 function countText(n: number, capped: boolean): string {
   capped &&= n > MATCH_COUNT_CAP;
   return (capped ? MATCH_COUNT_CAP : n).toLocaleString('en-US') + (capped ? '+' : '');
@@ -167,7 +167,7 @@ function countText(n: number, capped: boolean): string {
 /**
  * The queue tabs' counts and the number of tickets the current selection holds. Without filters, from the
  * open-ticket tally (exact). With them, from the capped matches: within the cap every tab is exact; past
- * it, All reads "1,000+", the chosen queue has its own capped count and the other tabs show none (only
+ * it, All reads "200+", the chosen queue has its own capped count and the other tabs show none (only
  * a lower bound is known for them).
  */
 function queueCounts(tally: OpenTicketTally, matches: QueueMatches | null, queue: string) {
