@@ -113,6 +113,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Components are named by their `$id` (Order, Ticket, Problem, ...), not numbered def-0, def-1.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // A body the route takes as optional (retry, complete: Type.Optional) is marked so on its operation,
+    // and the document says `required: false` for it (the generator marks every body required).
+    transform: ({ schema, url }) => {
+      const optional = (schema?.body as { [OptionalKind]?: string } | undefined)?.[OptionalKind] === 'Optional';
+      return { schema: optional ? { ...schema, [OPTIONAL_BODY]: true } : schema, url };
+    },
     // Refusals are sent as application/problem+json (RFC 9457): the document says so, not application/json.
     transformObject: (document) => problemJsonResponses((document as { openapiObject: OpenApiDocument }).openapiObject) as never,
   });
@@ -143,12 +149,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app as unknown as FastifyInstance;
 }
 
-type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> };
+/** The operation key the `transform` above sets on a route whose body is optional; never left in the document. */
+const OPTIONAL_BODY = 'x-ordo-optional-body';
 
-/** Every 4xx/5xx response of the document with its content under application/problem+json. */
+type OpenApiOperation = { responses?: Record<string, { content?: Record<string, unknown> }>; requestBody?: { required?: boolean }; [OPTIONAL_BODY]?: boolean };
+type OpenApiDocument = { paths?: Record<string, Record<string, OpenApiOperation>> };
+
+/**
+ * Every 4xx/5xx response of the document with its content under application/problem+json; optional
+ * request bodies not required.
+ */
 export function problemJsonResponses(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
+      if (operation[OPTIONAL_BODY]) {
+        if (operation.requestBody) operation.requestBody.required = false;
+        delete operation[OPTIONAL_BODY];
+      }
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (!/^[45]\d\d$/.test(status) || !response.content?.['application/json']) continue;
         response.content = { 'application/problem+json': response.content['application/json'] };

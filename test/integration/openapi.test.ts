@@ -14,7 +14,7 @@ import { deploy, eventually, fixture } from './engine/helpers.ts';
 
 type Operation = {
   parameters?: Array<{ name: string; in: string; description?: string }>;
-  requestBody?: { content: Record<string, { schema?: unknown }> };
+  requestBody?: { required?: boolean; content: Record<string, { schema?: unknown }> };
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 };
 type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Record<string, unknown>> } };
@@ -89,6 +89,13 @@ describe('the OpenAPI document', () => {
       expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403']));
     }
     expect(Object.keys(doc.paths['/api/v1/tickets/{id}']!.get!.responses)).toContain('404');
+  });
+
+  it('says which request bodies may be left out: retry and complete take none, an order must have one', () => {
+    expect(doc.paths['/api/v1/tickets/{id}/retry']!.post!.requestBody).toMatchObject({ required: false });
+    expect(doc.paths['/api/v1/tickets/{id}/complete']!.post!.requestBody).toMatchObject({ required: false });
+    expect(doc.paths['/api/v1/orders']!.post!.requestBody).toMatchObject({ required: true });
+    expect(JSON.stringify(doc)).not.toContain('x-ordo-optional-body');
   });
 
   it('documents the BPMN XML body of a deployment and a what-if under each media type the routes take', () => {
