@@ -51,6 +51,8 @@ export function templateErrorInWords(message: string): string {
     const shown = (t: string) => (/^[a-z]/.test(t) ? t : `"${t}"`);
     const expected = [...tokens[1]!.matchAll(/'(\w+)'/g)].map((m) => TOKEN_TEXT[m[1]!]).filter((t): t is string => !!t);
     const wanted = expected.includes('}}') ? '"}}"' : expected.length > 0 ? [...new Set(expected)].slice(0, 3).map(shown).join(' or ') : 'something else';
+    // A stray {{else}} (no {{#if}}, {{#unless}} or {{#each}} open): say so, not which token would have fitted.
+    if (tokens[2] === 'INVERSE') return `Parse error on line ${parse[1]} near "${lines[1]}": found "{{else}}" outside any {{#if}}, {{#unless}} or {{#each}} block.`;
     const found = tokens[2] === 'INVALID' ? 'a character that cannot stand there' : shown(TOKEN_TEXT[tokens[2]!] ?? tokens[2]!);
     return `Parse error on line ${parse[1]} near "${lines[1]}": found ${found} where ${wanted} was expected.`;
   }

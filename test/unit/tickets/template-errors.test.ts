@@ -14,6 +14,12 @@ describe('templateError', () => {
     expect(templateError('Call {{order.customer.phone}')).toMatch(/found a character that cannot stand there where "}}" was expected\.$/);
   });
 
+  it('names a stray {{else}} as such', () => {
+    expect(templateError('1. Call the customer. {{else}} Write to them.')).toBe(
+      'Parse error on line 1 near "... Call the customer. {{else}} Write to th": found "{{else}}" outside any {{#if}}, {{#unless}} or {{#each}} block.',
+    );
+  });
+
   it('names a block closed by another', () => {
     expect(templateError('{{#if order.invoice}}x{{/each}}')).toBe('{{#if}} on line 1 is closed by {{/each}}.');
   });
