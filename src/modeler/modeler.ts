@@ -281,6 +281,8 @@ class OrdoModelerPage {
       if (this.deployErrorsStale) serverWords += ' The diagram has changed since: deploy again to check.';
     }
     const summary = lintWords + serverWords;
+    // The lint's green "No Issues" badge on the canvas would contradict the refusal above it.
+    this.canvasHost.classList.toggle('ordo-server-refused', server.length > 0);
     const items = [
       ...server.map((e) => this.issueItem(e.elementId, e.message, 'error', 'server', 'server')),
       ...[...errors, ...warnings].map((issue) => this.issueItem(issue.actualElementId ?? issue.id, issue.message, isError(issue) ? 'error' : 'warning', issue.rule)),

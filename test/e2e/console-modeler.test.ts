@@ -131,6 +131,20 @@ describe('the modeler in the console', () => {
     await page.evaluate(() => window.modeler!.get<{ select(e: unknown): void }>('selection').select(null));
   });
 
+  it('keeps the properties panel beside the canvas at 1024×768, in view without scrolling', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      await openModeler();
+      const [canvas, panel] = await Promise.all([page.locator('#ordo-modeler-canvas').boundingBox(), page.locator('#ordo-modeler-properties').boundingBox()]);
+      expect(panel!.x).toBeGreaterThanOrEqual(canvas!.x + canvas!.width);
+      expect(panel!.y).toBeLessThan(768);
+      expect(canvas!.width).toBeGreaterThan(600);
+    } finally {
+      await page.setViewportSize({ width: 1500, height: 1000 });
+      await openModeler();
+    }
+  });
+
   it('offers the upload as a labelled control, not a native file field with a cut-off "No file chosen"', async () => {
     const input = page.getByLabel('Upload .bpmn');
     expect(await input.getAttribute('id')).toBe('ordo-upload');
@@ -312,6 +326,8 @@ describe('the modeler in the console', () => {
     expect(summary).not.toContain('No problems found');
     expect(summary).toBe('The checks here find no problems, but the server refused the last deploy for 1 problem.');
     expect(await page.locator('#ordo-lint-panel li[data-source="server"][data-element-id="Task_ReserveStock"]').textContent()).toContain('Unknown job "reserve-stok"');
+    // Nor does the lint's badge on the canvas.
+    expect(await page.locator('#ordo-modeler-canvas .bjsl-button-success').isVisible()).toBe(false);
     const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
     expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
     expect(cspViolations).toEqual([]);
