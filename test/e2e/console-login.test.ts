@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { launchChromium, listenForBrowser, logInThroughForm, watchPage, type PageWatch } from '../support/browser.ts';
 import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
 
@@ -11,7 +11,6 @@ import { validOrder } from '../fixtures/orders.ts';
  * and prove that markup in order data is shown as text, runs nothing, and that the pages pass their own
  * Content-Security-Policy.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const MARKUP = '<script>alert(1)</script><img src=x onerror=alert(2)>';
 
 let t: TestApp;
@@ -22,17 +21,11 @@ let orderId: string;
 
 let context: BrowserContext;
 let page: Page;
-let dialogs: string[];
-let cspViolations: string[];
-let pageErrors: string[];
+let watch: PageWatch;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
-  }
   t = await createTestApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  baseUrl = await listenForBrowser(t);
   user = await createConsoleUser(t, 'operator');
   const res = await t.http
     .post('/api/v1/orders')
@@ -40,10 +33,7 @@ beforeAll(async () => {
     .send(validOrder({ externalId: 'E2E-XSS', customer: { name: MARKUP, email: 'xss@example.com', phone: null } }));
   expect(res.status).toBe(201);
   orderId = res.body.id;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -55,26 +45,13 @@ beforeEach(async () => {
   await context?.close();
   context = await browser.newContext({ baseURL: baseUrl });
   page = await context.newPage();
-  dialogs = [];
-  cspViolations = [];
-  pageErrors = [];
-  page.on('dialog', async (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
-  page.on('console', (message: ConsoleMessage) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+  watch = watchPage(page, 'dismiss');
 });
 
 async function logIn(target = '/orders') {
   await page.goto(target);
   await expect.poll(() => new URL(page.url()).pathname).toBe('/login');
-  await page.getByLabel('E-mail').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.pathname === new URL(target, baseUrl).pathname);
+  await logInThroughForm(page, user, new URL(target, baseUrl).pathname);
 }
 
 describe('console in Chromium', () => {
@@ -87,8 +64,8 @@ describe('console in Chromium', () => {
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: true });
     // The session cookie is invisible to scripts.
     expect(await page.evaluate(() => document.cookie)).not.toContain('ordo_session');
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('shows a wrong password as one generic message', async () => {
@@ -113,9 +90,9 @@ describe('console in Chromium', () => {
     for (const src of scripts) expect(new URL(src).pathname).toMatch(/^\/assets\//);
     // Give a would-be onerror handler time to fire.
     await page.waitForTimeout(300);
-    expect(dialogs).toEqual([]);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('adds a note with markup through the plain form and shows it literally', async () => {
@@ -124,8 +101,8 @@ describe('console in Chromium', () => {
     await page.getByRole('button', { name: 'Save note' }).click();
     await expect.poll(() => page.locator('.note-text').first().innerText()).toBe(`Customer wrote ${MARKUP}`);
     await page.waitForTimeout(300);
-    expect(dialogs).toEqual([]);
-    expect(cspViolations).toEqual([]);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
   });
 
   it('focuses the search with "/" on the order list (console.js runs under the CSP)', async () => {
@@ -133,7 +110,7 @@ describe('console in Chromium', () => {
     await page.locator('body').click({ position: { x: 5, y: 200 } });
     await page.keyboard.press('/');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('orders-q');
-    expect(cspViolations).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
   });
 
   it('draws the order’s lifecycle diagram with the current step marked, within the CSP', async () => {
@@ -156,8 +133,8 @@ describe('console in Chromium', () => {
     await expect.poll(() => diagram.getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
     expect(await diagram.locator('.djs-element').count()).toBeGreaterThan(10);
     expect(await diagram.locator('[data-element-id="Task_ValidatePayment"].ordo-active').count()).toBe(1);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('logs out and cannot come back with the back button', async () => {

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { launchChromium, listenForBrowser, logInThroughForm, watchPage, type PageWatch } from '../support/browser.ts';
 import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
 
@@ -14,7 +14,6 @@ import { validOrder } from '../fixtures/orders.ts';
  * refuse what the browser cannot check (a job no worker handles) on the element and in the Problems panel.
  * Under the console's own CSP.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const LIFECYCLE = readFileSync(new URL('../../processes/order-lifecycle.bpmn', import.meta.url), 'utf8');
 const NEW_TEXT = 'E2E: write to {{order.customer.email}} and ask for a mobile number with its country code.';
 
@@ -24,8 +23,7 @@ let context: BrowserContext;
 let page: Page;
 let baseUrl: string;
 let analyst: ConsoleUser;
-const cspViolations: string[] = [];
-const pageErrors: string[] = [];
+let watch: PageWatch;
 
 /** Position of PHONE_MISSING among the address ticket's instructions: the panel lists them in file order. */
 function phoneInstructionIndex(): number {
@@ -64,35 +62,21 @@ async function openModeler() {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
-  }
   t = await createTestApp({ workers: true, deployDefaults: true });
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  baseUrl = await listenForBrowser(t);
   analyst = await createConsoleUser(t, 'analyst');
   // Two orders the current version stops at the address check for want of a phone.
   await postOrder(noPhone('E2E-NOPHONE-1'));
   await postOrder(noPhone('E2E-NOPHONE-2'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1500, height: 1000 } });
   page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  page.on('console', (message: ConsoleMessage) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('dialog', (dialog) => void dialog.accept());
+  watch = watchPage(page, 'accept');
 
   await page.goto('/processes/order-lifecycle/edit');
   await page.waitForURL((url) => url.pathname === '/login');
-  await page.getByLabel('E-mail').fill(analyst.email);
-  await page.getByLabel('Password').fill(analyst.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.pathname === '/processes/order-lifecycle/edit');
+  await logInThroughForm(page, analyst, '/processes/order-lifecycle/edit');
 }, 120_000);
 
 afterAll(async () => {
@@ -106,8 +90,8 @@ describe('the modeler in the console', () => {
     await page.waitForSelector('#ordo-lint-panel .ordo-lint-summary[data-errors="0"]');
     expect(await page.evaluate(() => typeof window.modeler?.saveXML)).toBe('function');
     await expect(page.locator('.djs-element[data-element-id="Task_ValidateAddress"]').first().isVisible()).resolves.toBe(true);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('fits the diagram beside the palette, not under it, with the context pad clear of it too', async () => {
@@ -179,8 +163,8 @@ describe('the modeler in the console', () => {
     await script.fill('validate address(order)');
     await page.waitForSelector('#what-if-results.what-if-stale');
     expect(await page.locator('.djs-overlays .what-if-heat').count()).toBe(0);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('changes a ticket instruction in the properties panel and deploys it as version 2, listed on /processes', async () => {
@@ -205,8 +189,8 @@ describe('the modeler in the console', () => {
     await row.waitFor();
     expect(await row.innerText()).toContain(analyst.email);
     expect(await row.locator('.badge').innerText()).toBe('latest');
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('gives a new order without a phone a ticket with the new text', async () => {
@@ -241,8 +225,8 @@ describe('the modeler in the console', () => {
     expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
     const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
     expect(versions.map((v) => v.version).sort()).toEqual([1, 2]);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('edits the ticket, the job and the script settings in the properties panel, and deploys them as version 3', async () => {
@@ -278,8 +262,8 @@ describe('the modeler in the console', () => {
     expect(v3.status).toBe(200);
     expect(v3.body.xml).toContain('queue="warehouse"');
     expect(v3.body.xml).toContain('ordo:retries="3" ordo:backoff="PT1M"');
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it("flags a ticket instruction that does not compile before the deploy, in the server's words", async () => {
@@ -303,8 +287,8 @@ describe('the modeler in the console', () => {
     expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
     const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
     expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it("shows the real server's refusal (422) of what the browser's lint lets through on the element and in the Problems panel", async () => {
@@ -330,7 +314,7 @@ describe('the modeler in the console', () => {
     expect(await page.locator('#ordo-modeler-canvas .bjsl-button-success').isVisible()).toBe(false);
     const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
     expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 });

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAssets } from '../../scripts/build-assets.ts';
 import { BUNDLE_CSP_DIRECTIVES } from '../../src/modeler/csp.ts';
+import { launchChromium } from '../support/browser.ts';
 
 /**
  * The browser bundles on their own, in real Chromium, without the Ordo server: a tiny static server hands out
@@ -16,7 +16,6 @@ import { BUNDLE_CSP_DIRECTIVES } from '../../src/modeler/csp.ts';
  * three endpoints the bundles call (diagram XML, FEEL functions, deploy).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const FIXTURES = fileURLToPath(new URL('../unit/modeler/fixtures/', import.meta.url));
 const CSRF_TOKEN = 'csrf-token-for-tests';
 
@@ -150,9 +149,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}. Install Debian's package (apt-get install -y chromium); CI installs it.`);
-  }
   outDir = await mkdtemp(path.join(tmpdir(), 'ordo-assets-'));
   const built = await buildAssets({ outDir, force: true });
   expect(built.files).toEqual(expect.arrayContaining(['viewer.js', 'viewer.css', 'modeler.js', 'modeler.css', 'htmx.min.js']));
@@ -161,10 +157,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
