@@ -103,7 +103,7 @@ describe('/tickets, the queue', () => {
     expect(all.text).toContain(`address <span class="count">${perQueue('address')}</span>`);
     expect(all.text).toContain(`payment <span class="count">${perQueue('payment')}</span>`);
     expect(all.text).toContain(`Showing 1–${Math.min(counts.length, 50)} of ${counts.length}</span>`);
-    expect(res.text).toMatch(/<option value="PHONE_MISSING">Phone missing \(\d+\)<\/option>/);
+    expect(res.text).toMatch(/<option value="PHONE_MISSING">Phone missing \(\d+ open\)<\/option>/);
     // A row: the order, the customer, the problem as a sentence, the step, and "Assign to me".
     const row = new RegExp(`<tr id="ticket-row-${phoneTickets[0]}"[\\s\\S]*?</tr>`).exec(res.text)![0];
     expect(row).toContain(`${tag} Ala`);
@@ -259,6 +259,32 @@ describe('/tickets, the queue', () => {
       expect((await operator.get('/tickets')).text).toContain(`All <span class="count">${open.length.toLocaleString('en-US')}</span>`);
     } finally {
       await t.database.db.deleteFrom('tickets').where('title', 'like', `${copies} %`).execute();
+    }
+  });
+
+  it('counts a problem code past 200 exactly from the tally, and says which tabs it did not count', async () => {
+    // 216 tickets with a code of their own: the only filter is that code, so the tally's count is the filter's.
+    const code = `CAP_CODE_${Date.now()}`;
+    await sql`insert into tickets (order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title, issues, codes, instructions, fields)
+          select order_id, instance_id, wait_id || '-c' || i, element_id, element_name, kind, status, 'payment', priority, priority_rank, due_at, ${code} || ' ' || i, issues, array[${code}]::text[], instructions, fields
+          from tickets, generate_series(1, 216) i where id = ${paymentTicket}`.execute(t.database.db);
+    try {
+      const tab = (html: string, label: string) => new RegExp(`>${label} <span class="count[^"]*"[^>]*>([^<]+)</span></a>`).exec(html)?.[1];
+      const page = await operator.get(`/tickets?code=${code}`);
+      expect(tab(page.text, 'All')).toBe('216');
+      expect(page.text).toContain('Showing 1–50 of 216</span>');
+      // Tabs past the cap say they were not counted rather than showing nothing.
+      expect(tab(page.text, 'address')).toBe('–');
+      expect(page.text).toContain('title="Not counted: these filters match more than 200 tickets"');
+      // The menu's count is of every open ticket with the code, and says so.
+      expect(page.text).toContain('(216 open)</option>');
+      // The chosen tab keeps its capped count; with a search besides the code, All is capped again.
+      expect(tab((await operator.get(`/tickets?code=${code}&queue=payment`)).text, 'payment')).toBe('200+');
+      const searched = await operator.get(`/tickets?code=${code}&q=${code}`);
+      expect(tab(searched.text, 'All')).toBe('200+');
+      expect(searched.text).toContain('Showing 1–50 of 200+</span>');
+    } finally {
+      await t.database.db.deleteFrom('tickets').where('title', 'like', `${code} %`).execute();
     }
   });
 

@@ -6,7 +6,7 @@ import { QUEUES } from '../../../runtime/boss.ts';
 import { BulkError, getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { orderProcess } from '../../../runtime/order-overview.ts';
 import { getOrder, isUuid, type OrderRecord } from '../../../runtime/orders.ts';
-import { MATCH_COUNT_CAP, ordersForTickets, otherOpenTickets, queuePage, queueSurroundings, type QueueMatches } from '../../../runtime/ticket-queue.ts';
+import { MATCH_COUNT_CAP, narrowsQueue, ordersForTickets, otherOpenTickets, queuePage, queueSurroundings, type QueueMatches } from '../../../runtime/ticket-queue.ts';
 import type { OpenTicketTally } from '../../../runtime/tallies.ts';
 import {
   assignTicket,
@@ -168,16 +168,22 @@ function countText(n: number, capped: boolean): string {
  * The queue tabs' counts and the number of tickets the current selection holds. Without filters, from the
  * open-ticket tally (exact). With them, from the capped matches: within the cap every tab is exact; past
  * it, All reads "200+", the chosen queue has its own capped count and the other tabs show none (only
- * a lower bound is known for them).
+ * a lower bound is known for them). When a problem code is the only filter, the tally knows All exactly
+ * (a ticket's codes are distinct, so its per-code count is the filter's count): "216", not "200+".
  */
-function queueCounts(tally: OpenTicketTally, matches: QueueMatches | null, queue: string) {
+function queueCounts(tally: OpenTicketTally, matches: QueueMatches | null, queue: string, filters: TicketFilters) {
   if (!matches) {
     const inQueue = queue ? (tally.queues.find((q) => q.queue === queue)?.count ?? 0) : tally.total;
-    return { capped: false, all: tally.total, of: (q: string): number | null => tally.queues.find((x) => x.queue === q)?.count ?? 0, selected: inQueue };
+    return { capped: false, allExact: true, all: tally.total, of: (q: string): number | null => tally.queues.find((x) => x.queue === q)?.count ?? 0, selected: inQueue };
   }
   const over = matches.total > MATCH_COUNT_CAP;
   const of = (q: string): number | null => (q === queue && matches.inQueue !== null ? matches.inQueue : over ? null : (matches.perQueue.get(q) ?? 0));
-  return { capped: true, all: matches.total, of, selected: queue ? (matches.inQueue ?? 0) : matches.total };
+  const exact = over && filters.code && !narrowsQueue({ ...filters, code: undefined }) ? (tally.codes.find((c) => c.code === filters.code)?.count ?? null) : null;
+  if (exact !== null) {
+    // Capped when another tab is chosen: that tab's count still comes from the capped matches.
+    return { capped: true, allExact: true, all: Math.max(exact, matches.total), of, selected: queue ? (matches.inQueue ?? 0) : Math.max(exact, matches.total) };
+  }
+  return { capped: true, allExact: false, all: matches.total, of, selected: queue ? (matches.inQueue ?? 0) : matches.total };
 }
 
 function lineTotal(unitPrice: string, quantity: number): string {
@@ -214,7 +220,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     rememberOpenTickets(request, surroundings.then((s) => s.tally));
     const [page, { tally: counts, users, matches }] = await Promise.all([pageRead, surroundings]);
     const orders = page.orders;
-    const tabs = queueCounts(counts, matches, form.queue);
+    const tabs = queueCounts(counts, matches, form.queue, filters);
     const from = query.cursor && /^\d{1,7}$/.test(query.from ?? '') && Number(query.from) > 1 ? Number(query.from) : query.cursor ? null : 1;
     const shown = page.items.length;
     // Rows and counts are read side by side: a ticket closed in between must not make "51–100 of 99".
@@ -226,7 +232,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       problems,
       counts,
       queues: [
-        { label: 'All', count: countText(tabs.all, tabs.capped), url: queueUrl(form, { queue: '' }), current: !form.queue },
+        { label: 'All', count: countText(tabs.all, tabs.capped && !tabs.allExact), url: queueUrl(form, { queue: '' }), current: !form.queue },
         ...counts.queues.map((q) => {
           const n = tabs.of(q.queue);
           return { label: q.queue, count: n === null ? null : countText(n, tabs.capped), url: queueUrl(form, { queue: q.queue }), current: q.queue === form.queue };
@@ -234,7 +240,9 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       ],
       // With filters the tabs count what they match, which the tabs say (a screen reader hears it too).
       countsFiltered: !!matches,
-      codes: counts.codes.map((c) => ({ value: c.code, label: `${codeInWords(c.code)} (${c.count})`, selected: c.code === form.code })),
+      // The menu counts every open ticket with the code, whatever the other filters: it says so ("216 open").
+      codes: counts.codes.map((c) => ({ value: c.code, label: `${codeInWords(c.code)} (${c.count.toLocaleString('en-US')} open)`, selected: c.code === form.code })),
+      uncountedTitle: `Not counted: these filters match more than ${MATCH_COUNT_CAP} tickets`,
       codeUnknown: form.code && !counts.codes.some((c) => c.code === form.code) ? form.code : null,
       statuses: STATUS_CHOICES.map((s) => ({ ...s, selected: s.value === (form.status || 'active') })),
       ages: AGES.map((a) => ({ value: a.value, label: a.label, selected: a.value === form.age })),
@@ -256,7 +264,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       filtered: Object.values(form).some(Boolean),
       shown,
       range: from !== null && shown > 0 ? `${from.toLocaleString('en-US')}–${(from + shown - 1).toLocaleString('en-US')}` : null,
-      total: countText(selected, tabs.capped),
+      total: countText(selected, tabs.capped && !(tabs.allExact && !form.queue)),
     };
   }
 
