@@ -472,6 +472,14 @@ describe('/tickets/:id, the ticket page', () => {
     expect(await ticketStatus(id)).toBe('cancelled');
     expect((await operator.get(`/tickets/${id}?done=cancelled`)).text).toContain('Order cancelled; its open tickets are closed.');
     expect((await operator.get(`/tickets/${id}?done=constructor`)).text).not.toContain('[object Object]');
+    // The same form from a stale tab: back on the ticket page (an address that reloads), saying what happened.
+    const again = await operator.post(`/tickets/${id}/cancel-order`, { reason: 'customer withdrew' });
+    expect(again.status).toBe(303);
+    expect(again.headers.location).toBe(`/tickets/${id}?refused=order_closed`);
+    const refused = await operator.get(again.headers.location!);
+    expect(refused.text).toMatch(/Order TQ-[^ ]+ was not cancelled: it is cancelled already\./);
+    expect(refused.text).toContain('Already handled.');
+    expect((await operator.get(`/tickets/${id}?refused=constructor`)).status).toBe(200);
   });
 
   it('completes a manual task with its form', async () => {

@@ -88,7 +88,14 @@ describe('operational endpoints', () => {
     const action = await operator.get('/tickets/00000000-0000-4000-8000-000000000000/retry').set('accept', html);
     expect(action.status).toBe(405);
     expect(action.headers.allow).toBe('POST');
-    expect(action.text).toContain('Method not allowed');
+    // In an operator's words, with a link to the page the form belongs to.
+    expect(action.text).toContain("This address is a form&#x27;s action, not a page");
+    expect(action.text).not.toContain('takes POST, not GET');
+    expect(action.text).toContain('<a href="/tickets/00000000-0000-4000-8000-000000000000" data-back>');
+    // No link where the path above is no page.
+    const orphan = await operator.get('/logout').set('accept', html);
+    expect(orphan.status).toBe(405);
+    expect(orphan.text).not.toContain('data-back');
     // htmx gets the box for the page's alert area.
     const fragment = await operator.htmx('get', '/nowhere');
     expect(fragment.status).toBe(404);

@@ -87,6 +87,6 @@ export const consoleHelpers: Record<string, Handlebars.HelperDelegate> = {
  * The message a redirect's `?done=` key names, from the route's own table: only its own keys, so
  * `?done=constructor` is no message rather than Object's constructor in the page.
  */
-export function messageFor(table: Readonly<Record<string, string>>, key: string | undefined): string | null {
+export function messageFor<T = string>(table: Readonly<Record<string, T>>, key: string | undefined): T | null {
   return key !== undefined && Object.hasOwn(table, key) ? table[key]! : null;
 }

@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { csrfPlugin } from '../../plugins/csrf.ts';
-import { notFoundProblem, sendNotFoundProblem, toProblem } from '../../plugins/errors.ts';
+import { allowedMethods, notFoundProblem, sendNotFoundProblem, toProblem } from '../../plugins/errors.ts';
 import { requireSession, sessionPlugin } from '../../plugins/session.ts';
 import { viewsPlugin, wantsFragment } from '../../plugins/views.ts';
 import { authRoutes } from './auth.ts';
@@ -15,6 +15,13 @@ import { orderConsoleRoutes } from './orders.ts';
 import { processConsoleRoutes } from './processes.ts';
 import { ticketConsoleRoutes } from './tickets.ts';
 import { userAdminRoutes } from './users.ts';
+
+/** The page a form's action belongs to: its path without the last segment (/tickets/1/cancel-order → /tickets/1), when that is a page. */
+function pageOfAction(app: FastifyInstance, path: string): string | null {
+  const parent = path.replace(/\/+$/, '').replace(/\/[^/]*$/, '');
+  if (!parent.startsWith('/') || parent.startsWith('//')) return null;
+  return allowedMethods(app, parent).includes('GET') ? parent : null;
+}
 
 /** A browser asking for a page (or htmx for a fragment), not an API client or a probe. */
 function wantsPage(request: FastifyRequest): boolean {
@@ -69,7 +76,13 @@ export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppD
       const problem = notFoundProblem(app, request);
       if (problem.allow) reply.header('allow', problem.allow.join(', '));
       if (wantsFragment(request)) reply.header('hx-retarget', '#console-alert').header('hx-reswap', 'innerHTML');
-      const shown = problem.status === 404 ? { ...problem, title: 'Page not found', detail: `There is no page at ${request.url.split('?')[0]}.` } : problem;
+      const path = request.url.split('?')[0]!;
+      const shown =
+        problem.status === 404
+          ? { ...problem, title: 'Page not found', detail: `There is no page at ${path}.` }
+          : problem.status === 405 && request.method === 'GET'
+            ? { ...problem, title: "This address is a form's action, not a page", detail: 'A form sends what you entered here; opening it (a reload after sending, a copied link) shows nothing and changes nothing.', back: pageOfAction(app, path) }
+            : problem;
       return reply.page('errors/error', { error: shown, title: shown.title }, { status: problem.status, fragment: 'errors/error' });
     });
 

@@ -106,6 +106,14 @@ const DONE: Record<string, string> = {
   commented: 'Comment added.',
 };
 
+/**
+ * Refusals after a redirect, by key: a form posted from a page gone stale (the order cancelled or completed
+ * meanwhile) lands on the ticket page, which shows what happened, rather than on the POST's address.
+ */
+const REFUSED: Record<string, (order: OrderRecord | null) => string> = {
+  order_closed: (order) => (order ? `Order ${order.externalId} was not cancelled: it is ${STATUS_LABELS[order.status] ?? order.status} already.` : 'The order was not cancelled: it is closed already.'),
+};
+
 interface QueueForm {
   queue: string;
   code: string;
@@ -370,6 +378,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     cancelError?: string | null;
     cancelReason?: string;
     done?: string | null;
+    refused?: string | null;
     reason?: string;
   }
 
@@ -468,6 +477,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       cancelError: extra.cancelError ?? null,
       cancelReason: extra.cancelReason ?? '',
       done: extra.done ?? null,
+      refused: extra.refused ?? null,
       process,
       diagramUrl: order ? `/orders/${order.id}/diagram.bpmn` : null,
       failedElements: open ? ticket.elementId : '',
@@ -479,12 +489,14 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     return reply.page('tickets/show', await ticketData(request, ticket, extra), { status, fragment: 'tickets/show' });
   }
 
-  app.get('/tickets/:id', { ...read, schema: { params: IdParams, querystring: Type.Object({ done: Text(40) }) } }, async (request, reply) => {
+  app.get('/tickets/:id', { ...read, schema: { params: IdParams, querystring: Type.Object({ done: Text(40), refused: Text(40) }) } }, async (request, reply) => {
     const ticket = await loadTicket(request.params.id);
-    const done = request.query.done;
+    const { done, refused: refusedKey } = request.query;
     let outcome = null;
     if (done === 'retried' && ticket.orderId) outcome = await outcomeOf(ticket, await getOrder(db, ticket.orderId));
-    return renderTicket(request, reply, ticket, { done: messageFor(DONE, done), outcome });
+    const refuse = messageFor(REFUSED, refusedKey);
+    const refused = refuse ? refuse(ticket.orderId ? await getOrder(db, ticket.orderId) : null) : null;
+    return renderTicket(request, reply, ticket, { done: messageFor(DONE, done), outcome, refused });
   });
 
   /** The success line after a fix, polled while the order is still on its way to its next wait. */
@@ -637,6 +649,8 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       await cancelOrder(ctx, ticket.orderId, reason, actorOf(request));
     } catch (err) {
       if (!(err instanceof TicketError)) throw err;
+      // Already cancelled or completed (a stale page): the ticket page says what happened, at an address that reloads.
+      if (err.code === 'ORDER_CLOSED' && !wantsFragment(request)) return reply.redirect(`/tickets/${id}?refused=order_closed`, 303);
       return renderTicket(request, reply, ticket, { cancelError: err.message, cancelReason: reason }, err.code === 'ORDER_CLOSED' ? 409 : 422);
     }
     request.log.info({ ticketId: id, orderId: ticket.orderId }, 'order cancelled from a ticket');
