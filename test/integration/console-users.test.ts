@@ -81,12 +81,35 @@ describe('/admin/users', () => {
     expect((await t.http.get('/api/v1/orders').set('authorization', `Bearer ${token}`)).status).toBe(200);
   });
 
+  it('asks an admin to confirm changing their own role, then lands them on the dashboard with a message', async () => {
+    const self = await loginAs(t, 'admin');
+    // Another active admin, so the demotion is allowed.
+    await loginAs(t, 'admin');
+    const ask = await self.post(`/admin/users/${self.user.id}/role`, { role: 'operator' });
+    expect(ask.status).toBe(303);
+    expect(ask.headers.location).toBe(`/admin/users/${self.user.id}?confirm=operator`);
+    const row = () => t.database.db.selectFrom('users').select('role').where('id', '=', self.user.id).executeTakeFirstOrThrow();
+    expect((await row()).role).toBe('admin');
+    const page = await self.get(ask.headers.location!);
+    expect(page.text).toContain('Change your own role to operator?');
+    expect(page.text).toContain('<input type="hidden" name="confirm" value="self">');
+    // Someone else's page never asks.
+    expect((await self.get(`/admin/users/${admin.user.id}?confirm=operator`)).text).not.toContain('Change your own role');
+    const done = await self.post(`/admin/users/${self.user.id}/role`, { role: 'operator', confirm: 'self' });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toBe('/?done=own_role');
+    expect((await row()).role).toBe('operator');
+    const dashboard = await self.get(done.headers.location!);
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.text).toContain('Your role is now operator. User administration is no longer open to you.');
+  });
+
   it('never leaves Ordo without an active administrator, and an admin cannot disable themselves', async () => {
     const db = t.database.db;
     // Leave exactly one active admin: the one driving this test.
     await db.updateTable('users').set({ disabled_at: new Date() }).where('role', '=', 'admin').where('id', '<>', admin.user.id).execute();
     // A refusal redirects to the user's page (post/redirect/get): the address bar never keeps a POST-only URL.
-    const demote = await admin.post(`/admin/users/${admin.user.id}/role`, { role: 'operator' });
+    const demote = await admin.post(`/admin/users/${admin.user.id}/role`, { role: 'operator', confirm: 'self' });
     expect(demote.status).toBe(303);
     expect(demote.headers.location).toBe(`/admin/users/${admin.user.id}?refused=last_admin`);
     const demoted = await admin.get(demote.headers.location!);

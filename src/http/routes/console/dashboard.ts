@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { openTicketsByQueue, orderStatusCounts, ticketThroughput, type HourBucket } from '../../../runtime/dashboard.ts';
 import { ticketGroups } from '../../../runtime/group-fix.ts';
 import type { AppDeps } from '../../app.ts';
@@ -45,7 +45,7 @@ export function throughputChart(buckets: HourBucket[]) {
  * resolved per hour over the last 24 hours.
  */
 export const dashboardRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.get('/', { onRequest: requirePermission('orders:read'), schema: {} }, async (request, reply) => {
+  app.get('/', { onRequest: requirePermission('orders:read'), schema: { querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }) } }, async (request, reply) => {
     const now = new Date();
     const startOfDay = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const orders = await orderStatusCounts(deps.db, startOfDay);
@@ -66,6 +66,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     return reply.page('dashboard/index', {
       title: 'Dashboard',
       section: 'dashboard',
+      done: request.query.done === 'own_role' ? `Your role is now ${request.principal!.role}. User administration is no longer open to you.` : null,
       orders,
       ordersTotal: orders.reduce((n, s) => n + s.total, 0),
       ordersToday: orders.reduce((n, s) => n + s.today, 0),

@@ -13,6 +13,8 @@ const ListQuery = Type.Object({
   after: Type.Optional(Type.String({ maxLength: 320 })),
   done: Type.Optional(Type.String({ maxLength: 40 })),
   refused: Type.Optional(Type.String({ maxLength: 40 })),
+  /** The role an administrator asked to give themselves, to confirm first. */
+  confirm: Type.Optional(Type.String({ maxLength: 20 })),
 });
 const UserParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TokenParams = Type.Object({ id: Type.String({ maxLength: 64 }), tokenId: Type.String({ maxLength: 64 }) });
@@ -23,7 +25,8 @@ const NewUserBody = Type.Object({
   password: Type.String({ maxLength: 1000 }),
   ...Csrf,
 });
-const RoleBody = Type.Object({ role: Type.String({ maxLength: 20 }), ...Csrf });
+/** `confirm=self`: the administrator confirmed changing their own role (which takes this page away from them). */
+const RoleBody = Type.Object({ role: Type.String({ maxLength: 20 }), confirm: Type.Optional(Type.String({ maxLength: 10 })), ...Csrf });
 const TokenBody = Type.Object({ name: Type.Optional(Type.String({ maxLength: 100 })), ...Csrf });
 const CsrfOnly = Type.Optional(Type.Object(Csrf));
 
@@ -99,13 +102,18 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   });
 
   app.get('/admin/users/:id', { schema: { params: UserParams, querystring: ListQuery } }, async (request, reply) => {
-    return renderUser(reply, request.params.id, { done: messageFor(DONE, request.query.done) }, 200, request.query.refused);
+    const { id } = request.params;
+    const own = id === request.principal!.userId;
+    // Only a real role other than admin needs asking: anything else is answered by the change itself.
+    const confirmRole = own && request.query.confirm && request.query.confirm !== 'admin' && (ROLES as readonly string[]).includes(request.query.confirm) ? request.query.confirm : null;
+    return renderUser(reply, id, { done: messageFor(DONE, request.query.done), own, confirmRole }, 200, request.query.refused);
   });
 
+  /** A change's answer: where its action says (a `?done=` key on the user's page, or a path), or the refusal on the user's page. */
   async function guarded(reply: FastifyReply, id: string, action: () => Promise<string>) {
     try {
       const done = await action();
-      return reply.redirect(`/admin/users/${id}?done=${done}`, 303);
+      return reply.redirect(done.startsWith('/') ? done : `/admin/users/${id}?done=${done}`, 303);
     } catch (err) {
       if (!(err instanceof UserAdminError)) throw err;
       if (err.code === 'USER_NOT_FOUND') throw new HttpProblem('NOT_FOUND', err.message);
@@ -114,10 +122,18 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   }
 
   app.post('/admin/users/:id/role', { schema: { params: UserParams, body: RoleBody } }, async (request, reply) => {
-    return guarded(reply, request.params.id, async () => {
-      const change = await setUserRole(db, request.params.id, request.body.role);
-      request.log.info({ userId: request.params.id, ...change, by: request.principal!.userId }, 'role changed');
-      return 'role';
+    const { id } = request.params;
+    const { role } = request.body;
+    const own = id === request.principal!.userId;
+    // An administrator giving up their own role loses this page: ask first (a page of its own, so it works without JavaScript).
+    if (own && role !== 'admin' && (ROLES as readonly string[]).includes(role) && request.body.confirm !== 'self') {
+      return reply.redirect(`/admin/users/${id}?confirm=${role}`, 303);
+    }
+    return guarded(reply, id, async () => {
+      const change = await setUserRole(db, id, role);
+      request.log.info({ userId: id, ...change, by: request.principal!.userId }, 'role changed');
+      // Demoted: the user pages are no longer theirs to see; the dashboard is, and says what happened.
+      return own && change.to !== 'admin' ? '/?done=own_role' : 'role';
     });
   });
 
