@@ -62,7 +62,8 @@
   function measureBar() {
     var form = document.getElementById('bulk-form');
     var bar = form && form.querySelector('.bulk-bar');
-    if (bar) form.style.setProperty('--bulk-bar-height', bar.offsetHeight + 'px');
+    // The exact (fractional) height: offsetHeight rounds, and a rounded-up height left a sliver of the rows showing.
+    if (bar) form.style.setProperty('--bulk-bar-height', bar.getBoundingClientRect().height + 'px');
   }
   function stickBar(on) {
     var form = document.getElementById('bulk-form');
@@ -203,10 +204,49 @@
     }
   });
 
+  // The docked bulk result closes on request (it would otherwise stay over the list's corner).
+  document.addEventListener('click', function (event) {
+    var button = event.target && event.target.closest ? event.target.closest('[data-bulk-dismiss]') : null;
+    var panel = button && button.closest('#bulk-progress');
+    if (!panel) return;
+    var slot = document.createElement('div');
+    slot.id = 'bulk-progress';
+    slot.className = 'bulk-progress-slot';
+    panel.replaceWith(slot);
+  });
+
+  // The ticket last opened from the queue (Enter or a click on its link), so that Back to the queue puts
+  // the row focus where it was: j goes on from there, not from the top.
+  var LAST_OPENED = 'ordo.tickets.lastOpened';
+  document.addEventListener('click', function (event) {
+    var link = event.target && event.target.closest ? event.target.closest('#ticket-rows a.row-link') : null;
+    var row = link && link.closest('tr[data-ticket-id]');
+    if (!row) return;
+    try { window.sessionStorage.setItem(LAST_OPENED, row.getAttribute('data-ticket-id')); } catch (e) { /* storage off: nothing to restore */ }
+  });
+  function restoreLastOpened() {
+    var id = null;
+    try { id = window.sessionStorage.getItem(LAST_OPENED); } catch (e) { return; }
+    var row = rowById(id);
+    if (!row) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active !== row) return;
+    focusRow(row, false);
+    if (row.scrollIntoView) row.scrollIntoView({ block: 'nearest' });
+  }
+  function cameBack() {
+    var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+    return !!nav && nav.type === 'back_forward';
+  }
+  // Back from the ticket page: a fresh load, a page from the back/forward cache, or htmx restoring its history.
+  window.addEventListener('pageshow', function (event) { if (event.persisted) restoreLastOpened(); });
+  document.addEventListener('htmx:historyRestore', restoreLastOpened);
+
   // A box the browser ticked again on back/forward navigation counts as ticked.
   function start() {
     boxes().forEach(remember);
     updateCount();
+    if (cameBack()) restoreLastOpened();
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();

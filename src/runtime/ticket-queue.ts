@@ -196,3 +196,11 @@ export async function otherOpenTickets(db: DbOrTx, orderId: string, exceptTicket
     .execute();
   return rows.map((r) => ({ id: String(r.id), title: r.title, step: r.element_name ?? r.element_id }));
 }
+
+/** What still fails on tickets, by id (a bulk retry's "still failing" results say why, in words). */
+export async function ticketProblems(db: DbOrTx, ids: readonly string[]): Promise<Map<string, Pick<TicketView, 'issues' | 'error' | 'title'>>> {
+  const wanted = [...new Set(ids.filter((id) => /^\d{1,19}$/.test(id)))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('tickets').select(['id', 'issues', 'error', 'title']).where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [String(r.id), { issues: r.issues as TicketView['issues'], error: r.error, title: r.title }]));
+}

@@ -264,3 +264,76 @@ describe('ticket pages in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('the queue keeps the operator where they are', () => {
+  let ids: string[] = [];
+  beforeAll(async () => {
+    const orderIds = await Promise.all(Array.from({ length: 8 }, (_, i) => post(withoutPhone(`E2E-PLACE-${i}`, `Place ${i}`))));
+    ids = await Promise.all(orderIds.map(ticketOf));
+  });
+
+  it('shows a bulk result where the operator is, without pushing the list, and says why a retried ticket still fails', async () => {
+    await page.setViewportSize({ width: 1200, height: 560 });
+    await logIn('/tickets');
+    await page.goto('/tickets?q=E2E-PLACE');
+    await expect.poll(() => page.locator('#ticket-rows tr[data-ticket-id]').count(), { timeout: 10_000 }).toBe(8);
+    await page.locator('[data-select-all]').check();
+    await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('8 selected:');
+    await page.mouse.wheel(0, 2000);
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(100);
+    const last = page.locator('#ticket-rows tr[data-ticket-id]').last();
+    const before = (await last.boundingBox())!.y;
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await expect.poll(() => page.locator('[data-bulk-status]').getAttribute('data-bulk-status'), { timeout: 20_000 }).toBe('done');
+    // In view, over the list: the rows stay where they were.
+    const panel = (await page.locator('#bulk-progress').boundingBox())!;
+    expect(panel.y).toBeGreaterThanOrEqual(0);
+    expect(panel.y + panel.height).toBeLessThanOrEqual(560);
+    expect((await last.boundingBox())!.y).toBe(before);
+    // Each still-failing ticket says what still fails, in words.
+    const results = await page.locator('#bulk-progress li').allInnerTexts();
+    expect(results).toHaveLength(8);
+    for (const r of results) expect(r).toMatch(/still failing: \S.*phone/i);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/bulk-docked.png` });
+    await page.getByRole('button', { name: "Close the bulk action's result" }).click();
+    expect(await page.locator('#bulk-progress').innerText()).toBe('');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('leaves no gap between the sticky bulk bar and the table header at 859 px', async () => {
+    await page.setViewportSize({ width: 859, height: 600 });
+    await logIn('/tickets');
+    await page.goto('/tickets?q=E2E-PLACE');
+    await expect.poll(() => page.locator('#ticket-rows tr[data-ticket-id]').count(), { timeout: 10_000 }).toBe(8);
+    await page.locator(`#select-${ids[0]}`).check();
+    await page.mouse.wheel(0, 400);
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(300);
+    const gap = await page.evaluate(() => {
+      const bar = document.querySelector('#bulk-form .bulk-bar')!.getBoundingClientRect();
+      const th = document.querySelector('#ticket-table thead th')!.getBoundingClientRect();
+      return { barTop: bar.top, gap: th.top - bar.bottom };
+    });
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/sticky-859.png` });
+    expect(gap.barTop).toBe(0);
+    expect(gap.gap).toBeLessThanOrEqual(0);
+  });
+
+  it('puts the row focus back on the ticket last opened when the operator comes Back', async () => {
+    await logIn('/tickets');
+    await page.goto('/tickets?q=E2E-PLACE');
+    await expect.poll(() => page.locator('#ticket-rows tr[data-ticket-id]').count(), { timeout: 10_000 }).toBe(8);
+    const order = await page.locator('#ticket-rows tr[data-ticket-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-ticket-id')));
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-ticket-id'));
+    await page.locator('h1').click();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('j');
+    await expect.poll(focused).toBe(order[2]);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/tickets/${order[2]}`);
+    await page.goBack();
+    await page.waitForURL('**/tickets?q=E2E-PLACE');
+    await expect.poll(focused, { timeout: 5_000 }).toBe(order[2]);
+    await page.keyboard.press('j');
+    await expect.poll(focused).toBe(order[3]);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -564,6 +564,8 @@ describe('bulk actions', () => {
     expect(done.text).toContain(`<a href="/tickets/${ids[0]}">#${ids[0]}</a> ✓ resolved`);
     // A retry that did not fix the step is not reported as a success.
     expect(done.text).toContain(`<li class="result-warn"><a href="/tickets/${ids[2]}">#${ids[2]}</a> ! still failing`);
+    // And says why, in words: the ticket's issue as it stands.
+    expect(done.text).toMatch(new RegExp(`#${ids[2]}</a> ! still failing: The customer has no phone number`));
     expect(done.text).toMatch(/2 resolved, <span class="warn">1 still failing<\/span>\./);
     expect(await Promise.all(ids.map(ticketStatus))).toEqual(['resolved', 'resolved', 'open']);
 

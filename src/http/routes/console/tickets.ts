@@ -6,7 +6,7 @@ import { QUEUES } from '../../../runtime/boss.ts';
 import { BulkError, getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { orderProcess } from '../../../runtime/order-overview.ts';
 import { getOrder, isUuid, type OrderRecord } from '../../../runtime/orders.ts';
-import { MATCH_COUNT_CAP, narrowsQueue, ordersForTickets, otherOpenTickets, queuePage, queueSurroundings, type QueueMatches } from '../../../runtime/ticket-queue.ts';
+import { MATCH_COUNT_CAP, narrowsQueue, ordersForTickets, otherOpenTickets, queuePage, queueSurroundings, ticketProblems, type QueueMatches } from '../../../runtime/ticket-queue.ts';
 import type { OpenTicketTally } from '../../../runtime/tallies.ts';
 import {
   assignTicket,
@@ -291,6 +291,14 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const results = op.results.slice(-BULK_RESULTS_SHOWN);
     // A retry that ran but did not fix the step is no success to report in green.
     const stillFailing = op.action === 'retry' ? op.results.filter((r) => r.ok && r.result === 'still_failing').length : 0;
+    // Why each shown one still fails, in words (as it stands now: a colleague may have fixed it since).
+    const problems = stillFailing > 0 ? await ticketProblems(db, results.filter((r) => r.ok && r.result === 'still_failing').map((r) => r.ticketId)) : new Map();
+    const whyFailing = (ticketId: string) => {
+      const t = problems.get(ticketId);
+      if (!t) return 'still failing';
+      const more = t.issues.length > 1 ? ` (and ${t.issues.length - 1} more)` : '';
+      return `still failing: ${problemOf(t)}${more}`;
+    };
     return {
       op: {
         ...op,
@@ -303,7 +311,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
           ...r,
           stillFailing: r.ok && r.result === 'still_failing',
           url: `/tickets/${r.ticketId}`,
-          text: r.ok ? (r.result ?? 'done').replace(/_/g, ' ') : (r.error ?? 'failed'),
+          text: r.ok && r.result === 'still_failing' ? whyFailing(r.ticketId) : r.ok ? (r.result ?? 'done').replace(/_/g, ' ') : (r.error ?? 'failed'),
         })),
         hiddenResults: op.results.length - results.length,
       },
