@@ -202,6 +202,52 @@ describe('the ticket page without scrolling', () => {
   });
 });
 
+/** A total at the approval threshold (10000.00): the lifecycle asks an operator to approve it. */
+const largeOrder = (externalId: string) => {
+  const o = validOrder({ externalId });
+  o.lines = [{ sku: 'BIG', name: 'Big', quantity: 1, unitPrice: '12000.00', taxRate: '0.23' }];
+  o.totals = { subtotal: '12000.00', shipping: '0.00', tax: '0.00', grandTotal: '12000.00' };
+  o.payment = { ...o.payment, amount: '12000.00' };
+  return o;
+};
+
+describe('the approval form', () => {
+  it('shows yes and no side by side in the narrow card, each radio on the line of its word, and completes', async () => {
+    const orderId = await post(largeOrder('E2E-APPROVE-1'));
+    const ticketId = await ticketOf(orderId);
+    await page.goto(`/tickets/${ticketId}`);
+    const group = page.locator('#complete-form fieldset.yes-no');
+    const choices = group.locator('label.choice');
+    expect(await choices.count()).toBe(2);
+    const boxes = [];
+    for (const answer of ['yes', 'no']) {
+      const label = group.locator('label.choice', { hasText: answer });
+      const radio = label.locator('input[type="radio"]');
+      const [l, r] = [(await label.boundingBox())!, (await radio.boundingBox())!];
+      // The radio is a small circle at the start of its label, on the same line as the word.
+      expect(r.width).toBeLessThan(24);
+      expect(r.x - l.x).toBeLessThan(20);
+      expect(l.height).toBeLessThan(44);
+      expect(r.y).toBeGreaterThanOrEqual(l.y);
+      expect(r.y + r.height).toBeLessThanOrEqual(l.y + l.height);
+      boxes.push(l);
+    }
+    // Both answers on one row, right under the question.
+    expect(Math.abs(boxes[0]!.y - boxes[1]!.y)).toBeLessThan(2);
+    const legend = (await group.locator('legend').boundingBox())!;
+    expect(boxes[0]!.y - (legend.y + legend.height)).toBeLessThan(16);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-approval-1440.png` });
+
+    // Clicking the word chooses the answer.
+    await group.getByText('yes', { exact: true }).click();
+    expect(await page.getByRole('radio', { name: 'yes' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Complete' }).click();
+    await expect.poll(() => page.locator('[data-ticket-status]').innerText(), { timeout: 20_000 }).toBe('resolved');
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
 describe('the queue', () => {
   it('keeps the bulk bar in the window while tickets are selected, however far the list is scrolled', { timeout: 90_000 }, async () => {
     await page.setViewportSize({ width: 1400, height: 600 });
