@@ -104,6 +104,17 @@ export async function ticketHistory(db: DbOrTx, id: string) {
  * its old and new value, who and why), and handed to the order's lifecycle as its `order` variable.
  */
 export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<OrderRecord> {
+  return (await patchOrderWithChangesInTx(ctx, trx, orderId, patch, actor, reason)).order;
+}
+
+/** A retry's note in the ticket's history: the fields it changed (before → after) and the reason typed. */
+export interface RetryNote {
+  changes: ReturnType<typeof changedPaths>;
+  reason: string | null;
+}
+
+/** patchOrderInTx, also answering what changed (nothing when the patch left the order as it was). */
+async function patchOrderWithChangesInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<{ order: OrderRecord; changes: RetryNote['changes'] }> {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new TicketError('INVALID_PATCH', 'A merge patch must be a JSON object.');
   const row = await lockOrderForStep(trx, orderId);
   if (!row) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
@@ -122,7 +133,7 @@ export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: stri
     throw new TicketError('INVALID_PATCH', 'channel and externalId identify the order and cannot be changed.', { errors: [{ field: order.channel !== row.channel ? 'channel' : 'externalId', message: 'cannot be changed' }] });
   }
   const changes = changedPaths(row.data, order);
-  if (changes.length === 0) return toOrderRecord(row);
+  if (changes.length === 0) return { order: toOrderRecord(row), changes };
   const updated = await trx
     .updateTable('orders')
     .set({ data: JSON.stringify(order), ...searchColumns(order), updated_at: ctx.clock(), revision: sql<number>`revision + 1` })
@@ -131,7 +142,7 @@ export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: stri
     .executeTakeFirstOrThrow();
   await trx.insertInto('order_events').values({ order_id: orderId, actor: actor.name, kind: 'patched', data: JSON.stringify({ changes, reason }) }).execute();
   await setLifecycleOrder(ctx, trx, orderId, order, actor);
-  return toOrderRecord(updated);
+  return { order: toOrderRecord(updated), changes };
 }
 
 /** The lifecycle reads the order from its `order` variable; keep the two the same after a fix. */
@@ -164,8 +175,9 @@ async function openValidationTickets(trx: Tx, orderId: string) {
     .execute();
 }
 
-async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables: Record<string, unknown> | undefined, actor: Actor) {
-  await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'retried', data: '{}' }).execute();
+async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables: Record<string, unknown> | undefined, actor: Actor, note?: RetryNote) {
+  const data = note && (note.changes.length > 0 || note.reason) ? { changes: note.changes, reason: note.reason } : {};
+  await trx.insertInto('ticket_events').values({ ticket_id: row.id, actor: actor.name, kind: 'retried', data: JSON.stringify(data) }).execute();
   await applyEvent(ctx, trx, row.instance_id, { type: 'ticketRetry', waitId: row.wait_id, variables }, actor.name);
 }
 
@@ -173,9 +185,9 @@ async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables
 export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: unknown, actor: Actor, reason: string | null) {
   if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
   return transaction(ctx.db, async (trx) => {
-    const order = await patchOrderInTx(ctx, trx, orderId, patch, actor, reason);
+    const { order, changes } = await patchOrderWithChangesInTx(ctx, trx, orderId, patch, actor, reason);
     const tickets = await openValidationTickets(trx, orderId);
-    for (const t of tickets) await retryInTx(ctx, trx, t, { order: order.data }, actor);
+    for (const t of tickets) await retryInTx(ctx, trx, t, { order: order.data }, actor, { changes, reason });
     const after = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const views = tickets.length ? (await ticketQuery(trx).where('tickets.id', 'in', tickets.map((t) => t.id)).execute()).map(toTicketView) : [];
     return { order: toOrderRecord(after), retried: views };
@@ -189,10 +201,11 @@ export async function retryTicket(ctx: RuntimeContext, ticketId: string, input: 
     await requireOpen(trx, row);
     if (row.kind === 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a manual task; complete it instead of retrying.`);
     let order: OrderRecord | null = null;
-    if (input.patch !== undefined && row.order_id) order = await patchOrderInTx(ctx, trx, row.order_id, input.patch, actor, input.reason ?? null);
+    const note: RetryNote = { changes: [], reason: input.reason ?? null };
+    if (input.patch !== undefined && row.order_id) ({ order, changes: note.changes } = await patchOrderWithChangesInTx(ctx, trx, row.order_id, input.patch, actor, note.reason));
     else if (input.patch !== undefined) throw new TicketError('INVALID_PATCH', 'This ticket belongs to no order; there is nothing to patch.');
     const currentOrder = row.order_id ? ((order ?? (await trx.selectFrom('orders').selectAll().where('id', '=', row.order_id).executeTakeFirst().then((r) => (r ? toOrderRecord(r) : null)))) ?? null) : null;
-    await retryInTx(ctx, trx, row, currentOrder ? { order: currentOrder.data } : undefined, actor);
+    await retryInTx(ctx, trx, row, currentOrder ? { order: currentOrder.data } : undefined, actor, note);
     const view = toTicketView((await ticketQuery(trx).where('tickets.id', '=', row.id).executeTakeFirstOrThrow())!);
     const orderAfter = row.order_id ? await trx.selectFrom('orders').selectAll().where('id', '=', row.order_id).executeTakeFirst() : undefined;
     return { ticket: view, result: view.status === 'resolved' ? 'resolved' : 'still_failing', order: orderAfter ? toOrderRecord(orderAfter) : null };
@@ -444,5 +457,5 @@ export async function ticketCounts(db: DbOrTx) {
   return openTicketTally(db);
 }
 
-export { assignInTx, cancelOrderInTx, retryInTx, lockTicket, lockTicketForStep, requireOpen };
+export { assignInTx, cancelOrderInTx, patchOrderWithChangesInTx, retryInTx, lockTicket, lockTicketForStep, requireOpen };
 export type { Db };

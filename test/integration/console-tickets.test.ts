@@ -376,6 +376,31 @@ describe('/tickets/:id, the ticket page', () => {
     expect(await orderStatus(orderId)).toBe('on_hold');
   });
 
+  it('after a partial fix keeps the fields in their order, the fixed one judged right, and the history tells the change and why', async () => {
+    const orderId = await post(order((o) => (noPhone(o), (o.customer.email = 'anna@example,com'))));
+    const id = await ticketOf(orderId);
+    const first = await operator.get(`/tickets/${id}`);
+    const order0 = [...first.text.matchAll(/<input id="f-([a-z-]+)"/g)].map((m) => m[1]);
+    expect(order0).toEqual(['customer-phone', 'customer-email']);
+
+    const res = await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', 'v.customer.email': 'anna@example,com', reason: 'called <b>her</b>' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('The step still fails');
+    expect([...res.text.matchAll(/<input id="f-([a-z-]+)"/g)].map((m) => m[1])).toEqual(order0);
+    expect(res.text).toMatch(/<span class="check" id="check-customer-phone" aria-live="polite"><span class="check-ok">✓ looks right<\/span>/);
+    expect(res.text).toMatch(/<span class="check" id="check-customer-email" aria-live="polite"><span class="check-bad">✗/);
+    // The page as reloaded keeps the order too (the phone with its saved value).
+    const again = await operator.get(`/tickets/${id}`);
+    expect([...again.text.matchAll(/<input id="f-([a-z-]+)"/g)].map((m) => m[1])).toEqual(order0);
+    expect(again.text).toMatch(/id="f-customer-phone" name="v.customer.phone" type="tel" value="\+48 601 234 567"/);
+    // History: the change, before → after, and the reason typed (escaped).
+    for (const html of [res.text, again.text]) {
+      expect(html).toContain('Corrected and retried');
+      expect(html).toContain('Phone (Customer): empty → “+48 601 234 567”');
+      expect(html).toContain('why: called &lt;b&gt;her&lt;/b&gt;');
+    }
+  });
+
   it('Save and retry with a good value resolves the ticket and the order is released; a second retry says who handled it', async () => {
     const orderId = await post(order(noPhone));
     const id = await ticketOf(orderId);

@@ -136,6 +136,22 @@ export function fieldInWords(path: string): string {
   return `${fieldLabel(path)} (${groupLabel(formatPath(segments.slice(0, -1)))})`;
 }
 
+/** A value as a timeline shows it: text in quotes, nothing as "empty". */
+function shownValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return 'empty';
+  return typeof value === 'string' ? `“${value}”` : JSON.stringify(value);
+}
+
+/** A patch's changes, field by field: "Postal code (Shipping address): “0083” → “00-838”". */
+export function changesInWords(changes: unknown): string {
+  if (!Array.isArray(changes)) return '';
+  const text = changes
+    .filter((c): c is { path: string; before?: unknown; after?: unknown } => !!c && typeof c === 'object' && typeof (c as { path?: unknown }).path === 'string')
+    .map((c) => `${fieldInWords(c.path)}: ${shownValue(c.before)} → ${shownValue(c.after)}`)
+    .join('; ');
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
 export function fieldId(path: string): string {
   return path.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '');
 }
@@ -161,6 +177,8 @@ export interface FixInput {
   /** Messages about this field (the ticket's issues, or what the last check said). */
   messages: string[];
   ok: boolean;
+  /** The operator's value was just judged by the step and found right ("✓ looks right"). */
+  checked: boolean;
 }
 
 export interface FixGroup {
@@ -202,7 +220,13 @@ export function editableLeaf(path: string): { segments: PathSegment[]; kind: Inp
  * listed path joins that group. `values` are the operator's typed values (kept when the form comes
  * back), `messages` what to show by each field.
  */
-export function fixGroups(paths: readonly string[], order: unknown, values: Readonly<Record<string, string>> = {}, messages: readonly FieldMessage[] = []): FixGroup[] {
+export function fixGroups(
+  paths: readonly string[],
+  order: unknown,
+  values: Readonly<Record<string, string>> = {},
+  messages: readonly FieldMessage[] = [],
+  opts: { judged?: boolean } = {},
+): FixGroup[] {
   const unique = [...new Set(paths)].filter((p) => parsePath(p));
   const tops = unique.filter((p) => !unique.some((q) => q !== p && (p.startsWith(`${q}.`) || p.startsWith(`${q}[`))));
   const groups: FixGroup[] = [];
@@ -240,6 +264,7 @@ export function fixGroups(paths: readonly string[], order: unknown, values: Read
         maxLength: leaf.maxLength ?? null,
         messages: own,
         ok: own.length === 0,
+        checked: !!opts.judged && own.length === 0 && Object.prototype.hasOwnProperty.call(values, leafPath),
       };
     });
     const covered = new Set(inputs.map((i) => i.path));
@@ -252,6 +277,23 @@ export function fixGroups(paths: readonly string[], order: unknown, values: Read
     });
   }
   return groups;
+}
+
+/**
+ * The paths the Fix form shows, in an order that does not change while the ticket is worked: the fields
+ * the ticket was opened for (its first issues), then any its later retries found, then what the operator
+ * typed into. A field fixed by a partial save stays where it was, with its value.
+ */
+export function fixPaths(openedIssues: readonly FieldMessage[], issues: readonly FieldMessage[], values: Readonly<Record<string, string>>): string[] {
+  const fields = [...openedIssues, ...issues].map((i) => i.field).filter((f): f is string => !!f);
+  return [...new Set([...fields, ...Object.keys(values)])];
+}
+
+/** The issues a ticket was opened with, from its history's first "opened" event. */
+export function openedIssues(history: ReadonlyArray<{ kind: string; data: unknown }>): FieldMessage[] {
+  const opened = history.find((h) => h.kind === 'opened');
+  const issues = (opened?.data as { issues?: unknown } | null | undefined)?.issues;
+  return Array.isArray(issues) ? issues.filter((i): i is FieldMessage => !!i && typeof i === 'object') : [];
 }
 
 /** The `v.<path>` values of a posted form (the last one when a name repeats). */

@@ -10,7 +10,7 @@ import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
-import { fieldInWords } from './fix-form.ts';
+import { changesInWords, fieldInWords } from './fix-form.ts';
 import { STATUS_LABELS } from './format.ts';
 
 /** Rows per page of the order list. */
@@ -102,22 +102,6 @@ function statusLabel(value: unknown): string {
   return STATUS_LABELS[value as OrderStatus] ?? String(value ?? '');
 }
 
-/** A value as a timeline shows it: text in quotes, nothing as "empty". */
-function shownValue(value: unknown): string {
-  if (value === null || value === undefined || value === '') return 'empty';
-  return typeof value === 'string' ? `“${value}”` : JSON.stringify(value);
-}
-
-/** A patch's changes, field by field: "Postal code (Shipping address): “0083” → “00-838”". */
-function describeChanges(changes: unknown): string {
-  if (!Array.isArray(changes)) return '';
-  const text = changes
-    .filter((c): c is { path: string; before?: unknown; after?: unknown } => !!c && typeof c === 'object' && typeof (c as { path?: unknown }).path === 'string')
-    .map((c) => `${fieldInWords(c.path)}: ${shownValue(c.before)} → ${shownValue(c.after)}`)
-    .join('; ');
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
-}
-
 /** An element type as words: bpmn:ScriptTask → "script task". */
 function typeInWords(type: string | null): string {
   return (type ?? '').replace(/^bpmn:/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
@@ -144,7 +128,7 @@ function describe(entry: TimelineEntry, names: ReadonlyMap<string, string> = new
         return { text: 'Order data changed by the lifecycle', detail: '', href: null };
       case 'patched': {
         const reason = typeof data.reason === 'string' && data.reason.trim() ? ` (why: ${data.reason.trim()})` : '';
-        return { text: 'Order data corrected', detail: describeChanges(data.changes) + reason, href: null };
+        return { text: 'Order data corrected', detail: changesInWords(data.changes) + reason, href: null };
       }
       case 'cancelled':
         return { text: 'Order cancelled', detail: typeof data.reason === 'string' ? `why: ${data.reason}` : '', href: null };

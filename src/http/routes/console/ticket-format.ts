@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { changesInWords } from './fix-form.ts';
 import type { QueueOrder, QueueTicket } from '../../../runtime/ticket-queue.ts';
 import type { Actor } from '../../../runtime/tickets.ts';
 import type { TicketView } from '../../../runtime/views.ts';
@@ -119,8 +120,12 @@ export function historyLine(e: { at: string; actor: string; kind: string; data: 
   switch (e.kind) {
     case 'opened':
       return { ...base, who: e.actor.startsWith('user:') ? who : step, text: `Ticket opened by ${step}`, detail: issueWords(data) || String(data.error ?? '') };
-    case 'retried':
-      return { ...base, text: 'Retried' };
+    case 'retried': {
+      // Since retries record them: the fields changed (before → after) and the reason typed.
+      const changes = changesInWords(data.changes);
+      const why = typeof data.reason === 'string' && data.reason.trim() ? `why: ${data.reason.trim()}` : '';
+      return { ...base, text: changes ? 'Corrected and retried' : 'Retried', detail: [changes, why].filter(Boolean).join(' · ') };
+    }
     case 'still_failing':
       return { ...base, who: e.actor.startsWith('user:') ? who : step, text: 'Still failing', detail: issueWords(data) };
     case 'assigned':

@@ -29,7 +29,7 @@ import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
-import { fieldInWords, fixGroups, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
+import { fieldInWords, fixGroups, fixPaths, openedIssues, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
 import { messageFor, STATUS_LABELS } from './format.ts';
 import { rememberOpenTickets } from './layout.ts';
 import { ticketGroupRoutes } from './ticket-groups.ts';
@@ -427,9 +427,11 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const canWork = can(request.principal, 'tickets:work');
     const values = extra.values ?? {};
     const messages: FieldMessage[] = extra.fieldMessages ?? ticket.issues;
-    // Only the fields at fault, plus any the operator just typed into (their value and verdict stay).
-    const paths = [...ticket.issues.map((i) => i.field).filter((f): f is string => !!f), ...Object.keys(values)];
-    const groups: FixGroup[] = ticket.kind === 'validation' && order ? fixGroups(paths, order.data, values, messages) : [];
+    // Only the fields at fault (since the ticket opened, in that order), plus any the operator just typed
+    // into (their value and verdict stay). Messages from a retry's run judged the typed values.
+    const paths = fixPaths(openedIssues(rawHistory), ticket.issues, values);
+    const judged = !extra.fieldMessages && !extra.fixError;
+    const groups: FixGroup[] = ticket.kind === 'validation' && order ? fixGroups(paths, order.data, values, messages, { judged }) : [];
     const shown = new Set(groups.flatMap((g) => [g.path, ...g.inputs.map((i) => i.path)]));
     const completeErrors = extra.completeErrors ?? [];
     const fields = (ticket.fields as Array<{ name: string; label: string | null; type: string | null; required: boolean; options?: string | null }>).map((f) => {
@@ -578,12 +580,12 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         messages = [{ message: err.message }];
       }
     }
-    const paths = [...ticket.issues.map((i) => i.field).filter((f): f is string => !!f), ...Object.keys(values)];
-    const groups = fixGroups(paths, order.data, values, messages);
+    const history = await ticketHistory(db, ticket.id);
+    const groups = fixGroups(fixPaths(openedIssues(history), ticket.issues, values), order.data, values, messages);
     const shown = new Set(groups.flatMap((g) => [g.path, ...g.inputs.map((i) => i.path)]));
     const elsewhere = messages.filter((m) => !m.field || !shown.has(m.field)).map((m) => (m.field ? `${fieldInWords(m.field)}: ${m.message ?? m.code}` : (m.message ?? m.code ?? '')));
     // A page left open while a colleague handled the ticket: say so now, not only when Save is pressed.
-    const stale = isOpen(ticket) ? null : (closedBy(await ticketHistory(db, ticket.id)) ?? { kind: ticket.status, who: 'someone', at: '' });
+    const stale = isOpen(ticket) ? null : (closedBy(history) ?? { kind: ticket.status, who: 'someone', at: '' });
     return reply.fragment('tickets/fix-checks', { groups, passes, elsewhere, open: isOpen(ticket), stale });
   });
 
