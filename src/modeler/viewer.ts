@@ -213,7 +213,8 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
 
 /**
  * `data-focus`: the diagram opens zoomed to those elements and their neighbours, with a button to see the
- * whole diagram and back.
+ * whole diagram and back. `data-focus-toggle` names the element (by id) the button goes in, e.g. the card's
+ * header, so that it covers nothing of the drawing; without it the button floats in the corner.
  */
 function bindFocus(container: HTMLElement, viewer: NavigatedViewer, handle: ViewerHandle): void {
   const ids = listAttribute(container.dataset.focus);
@@ -231,7 +232,9 @@ function bindFocus(container: HTMLElement, viewer: NavigatedViewer, handle: View
       button.textContent = 'Whole diagram';
     }
   });
-  container.append(button);
+  const host = container.dataset.focusToggle ? document.getElementById(container.dataset.focusToggle) : null;
+  if (host) host.replaceChildren(button);
+  else container.append(button);
 }
 
 function bindElementLinks(container: HTMLElement, viewer: NavigatedViewer): void {

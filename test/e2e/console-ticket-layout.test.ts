@@ -148,11 +148,15 @@ describe('the ticket page without scrolling', () => {
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-3-issues-1440.png`, fullPage: true });
 
     // The whole lifecycle on demand, and back to the step.
-    const toggle = page.locator('#ticket-diagram').getByRole('button', { name: 'Whole diagram' });
+    // The button sits in the card's header, above the drawing, covering none of it.
+    const toggle = page.locator('#ticket-lifecycle .card-head').getByRole('button', { name: 'Whole diagram' });
+    const toggleBox = (await toggle.boundingBox())!;
+    expect(toggleBox.y + toggleBox.height).toBeLessThanOrEqual(frame.y);
+    expect(await page.locator('#ticket-diagram button').count()).toBe(0);
     await toggle.click();
     expect(await page.locator('#ticket-diagram').getAttribute('data-ordo-view')).toBe('whole');
     expect((await diagramStep()).width).toBeLessThan(zoomed.width);
-    await page.locator('#ticket-diagram').getByRole('button', { name: 'Zoom to “Validate address”' }).click();
+    await page.locator('#ticket-lifecycle').getByRole('button', { name: 'Zoom to “Validate address”' }).click();
     expect(await page.locator('#ticket-diagram').getAttribute('data-ordo-view')).toBe('focus');
     expect((await diagramStep()).width).toBeCloseTo(zoomed.width, 0);
 
@@ -197,6 +201,19 @@ describe('the ticket page without scrolling', () => {
     await phone.press('Enter');
     await expect.poll(() => page.locator('#fix-outcome').isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => page.locator('[data-ticket-status]').innerText(), { timeout: 20_000 }).toBe('resolved');
+
+    // Resolved: nothing left to do (the steps folded away), and the diagram shows where the order is now,
+    // with nothing outlined in red.
+    await expect.poll(() => page.locator('#todo-done').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#ticket-todo ol.instructions').isVisible()).toBe(false);
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-focus'), { timeout: 20_000 }).not.toBe('Task_ValidateAddress');
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    expect(await page.locator('#ticket-diagram .ordo-failed').count()).toBe(0);
+    const now = (await page.locator('#ticket-diagram').getAttribute('data-focus'))!.split(' ');
+    expect(now.length).toBeGreaterThan(0);
+    expect(await page.locator(`#ticket-diagram [data-element-id="${now[0]}"].ordo-active, #ticket-diagram [data-element-id="${now[0]}"].ordo-done`).count()).toBe(1);
+    expect(await page.locator('#ticket-lifecycle .card-head button').count()).toBe(1);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-resolved-1024.png`, fullPage: true });
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

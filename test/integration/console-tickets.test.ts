@@ -435,6 +435,42 @@ describe('/tickets/:id, the ticket page', () => {
     expect(page.text).not.toContain('Save and retry');
   });
 
+  it('once resolved: what it was opened for and what changed, nothing left to do, the diagram on where the order is now', async () => {
+    const orderId = await post(order((o) => (noPhone(o), (o.customer.email = 'anna@example,com'))));
+    const id = await ticketOf(orderId);
+    await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', 'v.customer.email': 'anna@example,com' });
+    const res = await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', 'v.customer.email': 'anna@example.com', reason: 'typo' });
+    expect(await ticketStatus(id)).toBe('resolved');
+    await eventually(() => orderStatus(orderId), (s) => s === 'released', 20_000);
+    const page = await operator.get(`/tickets/${id}`);
+    for (const html of [res.text, page.text]) {
+      // Both issues it was opened for, not only the one the last retry still found.
+      expect(html).toContain('<h2 id="failed-h">Opened for</h2>');
+      expect(html).not.toContain('What had failed');
+      const failed = html.slice(html.indexOf('id="ticket-failed"'), html.indexOf('id="ticket-todo"'));
+      expect(failed).toMatch(/phone/i);
+      expect(failed).toMatch(/e-mail/i);
+      expect(failed).toContain('What was changed');
+      expect(failed).toContain('E-mail (Customer): “anna@example,com” → “anna@example.com”');
+      // Nothing left to do; the steps folded away.
+      expect(html).toContain('Nothing left to do: the ticket is resolved.');
+      expect(html).toMatch(/<details class="todo-was">\s*<summary>The steps it had<\/summary>/);
+    }
+    // The lifecycle comes along with the fix that closed the ticket, no step in red, focused on the order's wait.
+    expect(res.text).toMatch(/<section class="card diagram-card" id="ticket-lifecycle" aria-labelledby="diagram-h" hx-swap-oob="true">/);
+    const waiting = await t.database.db.selectFrom('process_instances').select('waiting_at').where('order_id', '=', orderId).where('parent_id', 'is', null).executeTakeFirstOrThrow();
+    expect(waiting.waiting_at.length).toBeGreaterThan(0);
+    expect(page.text).toContain('data-highlight-failed=""');
+    expect(page.text).toContain(`data-focus="${waiting.waiting_at.join(' ')}"`);
+    expect(page.text).not.toContain('data-focus="Task_ValidateAddress"');
+    // An open ticket keeps its own step in red and in focus.
+    const open = await operator.get(`/tickets/${await ticketOf(await post(order(noPhone)))}`);
+    expect(open.text).toContain('data-focus="Task_ValidateAddress"');
+    expect(open.text).toContain('data-highlight-failed="Task_ValidateAddress"');
+    expect(open.text).toContain('<h2 id="failed-h">What failed</h2>');
+    expect(open.text).not.toContain('Nothing left to do');
+  });
+
   it('works without JavaScript: the plain form redirects to the ticket with the result line', async () => {
     const orderId = await post(order(noPhone));
     const id = await ticketOf(orderId);

@@ -29,7 +29,7 @@ import type { AppDeps } from '../../app.ts';
 import { can, requirePermission } from '../../plugins/auth.ts';
 import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
-import { fieldInWords, fixGroups, fixPaths, openedIssues, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
+import { changesInWords, fieldInWords, fixGroups, fixPaths, openedIssues, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
 import { messageFor, STATUS_LABELS } from './format.ts';
 import { rememberOpenTickets } from './layout.ts';
 import { ticketGroupRoutes } from './ticket-groups.ts';
@@ -415,6 +415,22 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     }
   }
 
+  /**
+   * Where a closed ticket's order is now, for the diagram: the steps it waits at, or the end it reached;
+   * the ticket's own step when neither is known.
+   */
+  async function whereOrderIs(ticket: TicketView, process: Awaited<ReturnType<typeof orderProcess>>): Promise<string[]> {
+    if (!process) return [ticket.elementId];
+    if (process.waitingAt.length > 0) return process.waitingAt;
+    try {
+      const model = await ctx.models.get(db, process.definitionId);
+      const ends = process.done.filter((id) => model.elements[id]?.type === 'bpmn:EndEvent');
+      return ends.length > 0 ? ends : [ticket.elementId];
+    } catch {
+      return [ticket.elementId];
+    }
+  }
+
   async function ticketData(request: FastifyRequest, ticket: TicketView, extra: TicketExtra = {}) {
     const [order, rawHistory, process, instructions] = await Promise.all([
       ticket.orderId ? getOrder(db, ticket.orderId) : Promise.resolve(null),
@@ -491,6 +507,9 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       process,
       diagramUrl: order ? `/orders/${order.id}/diagram.bpmn` : null,
       failedElements: open ? ticket.elementId : '',
+      diagramFocus: open ? [ticket.elementId] : await whereOrderIs(ticket, process),
+      opened: open ? [] : openedIssues(rawHistory).map((i) => ({ words: i.message ?? (i.code ? codeInWords(i.code) : ''), fieldWords: i.field ? fieldInWords(i.field) : null, field: i.field ?? null, code: i.code ?? '' })),
+      changed: open ? [] : rawHistory.filter((h) => h.kind === 'retried').map((h) => changesInWords((h.data as { changes?: unknown } | null)?.changes)).filter(Boolean),
       assets: { styles: ['/assets/build/viewer.css', '/assets/tickets.css'], scripts: ['/assets/build/viewer.js', '/assets/tickets.js'] },
     };
   }
