@@ -76,6 +76,11 @@ declare module 'bpmn-js/lib/BaseViewer' {
     getSize(): { width: number; height: number };
   }
 
+  export interface GraphicsFactory {
+    /** Draw an element again (after its bounds changed). */
+    update(type: 'shape' | 'connection', element: DiagramElement, gfx: SVGElement): void;
+  }
+
   export interface Overlays {
     add(element: DiagramElement | string, type: string, overlay: { position: { top?: number; left?: number; bottom?: number; right?: number }; html: HTMLElement | string; show?: { minZoom?: number; maxZoom?: number }; scale?: boolean | { min?: number; max?: number } }): string;
     remove(filter: { type?: string; element?: DiagramElement | string } | string): void;

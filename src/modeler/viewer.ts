@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-import type { Canvas, DiagramElement, ElementRegistry, EventBus, Overlays, Rect } from 'bpmn-js/lib/BaseViewer';
+import type { Canvas, DiagramElement, ElementRegistry, EventBus, GraphicsFactory, Overlays, Rect } from 'bpmn-js/lib/BaseViewer';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
 import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
 import { DiagramLoadError, describeImportError, drawnElementCount, el, emit, fetchDiagramXml, hasFlowElements, listAttribute, NO_DRAWING_MESSAGE, showMessage } from './shared.ts';
@@ -81,6 +81,35 @@ function neighbourhood(shapes: readonly DiagramElement[]): DiagramElement[] {
     for (const flow of shape.outgoing ?? []) if (flow.target) near.add(flow.target);
   }
   return [...near];
+}
+
+/** bpmn-js draws external labels (events, gateways, flows) in 11 px Arial. */
+const EXTERNAL_LABEL_FONT = '11px Arial, sans-serif';
+const LABEL_SLACK_PX = 4;
+
+/**
+ * bpmn-js wraps an external label within the width its diagram gives it, breaking a word that does not fit
+ * ("ye/s", "threshol/d"): a label narrower than its longest word is widened around its centre and drawn
+ * again. The diagram's file is not changed.
+ */
+function widenNarrowLabels(viewer: NavigatedViewer): void {
+  const context = document.createElement('canvas').getContext('2d');
+  if (!context) return;
+  context.font = EXTERNAL_LABEL_FONT;
+  const registry = viewer.get<ElementRegistry>('elementRegistry');
+  const graphics = viewer.get<GraphicsFactory>('graphicsFactory');
+  for (const label of registry.filter((e) => e.type === 'label' && !!e.labelTarget)) {
+    const name = label.businessObject?.name;
+    if (typeof name !== 'string' || typeof label.width !== 'number' || typeof label.x !== 'number') continue;
+    const longest = Math.max(0, ...name.split(/\s+/).map((word) => context.measureText(word).width));
+    const needed = Math.ceil(longest) + LABEL_SLACK_PX;
+    if (label.width >= needed) continue;
+    const gfx = registry.getGraphics(label);
+    if (!gfx) continue;
+    label.x -= (needed - label.width) / 2;
+    label.width = needed;
+    graphics.update('shape', label, gfx);
+  }
 }
 
 function count(value: unknown): number {
@@ -282,6 +311,7 @@ async function mountNow(container: HTMLElement): Promise<ViewerHandle | null> {
     return null;
   }
 
+  widenNarrowLabels(viewer);
   // A hidden container has no size to fit into; the resize observer fits once it shows.
   if (container.clientWidth > 0 && container.clientHeight > 0) viewer.get<Canvas>('canvas').zoom('fit-viewport', 'auto');
   const handle = createHandle(container, viewer);

@@ -253,6 +253,22 @@ describe('the approval form', () => {
     expect(Math.abs(boxes[0]!.y - boxes[1]!.y)).toBeLessThan(2);
     const legend = (await group.locator('legend').boundingBox())!;
     expect(boxes[0]!.y - (legend.y + legend.height)).toBeLessThan(16);
+    // No label of the diagram is broken inside a word ("ye/s", "threshol/d"): every line holds whole words.
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    const broken = await page.evaluate(async () => {
+      const handle = await window.OrdoViewer!.mount(document.getElementById('ticket-diagram')!);
+      const registry = handle!.viewer.get<{ filter(fn: (e: { type: string; businessObject?: { name?: string } }) => boolean): Array<{ id: string; type: string; businessObject?: { name?: string } }>; getGraphics(e: unknown): SVGElement }>('elementRegistry');
+      const out: string[] = [];
+      let labels = 0;
+      for (const label of registry.filter((e) => e.type === 'label' && !!e.businessObject?.name)) {
+        labels++;
+        const words = new Set(label.businessObject!.name!.split(/\s+/));
+        const lines = Array.from(registry.getGraphics(label).querySelectorAll('tspan'), (t) => (t.textContent ?? '').trim());
+        if (lines.some((line) => line.split(/\s+/).some((w: string) => w && !words.has(w)))) out.push(`${label.id}: ${lines.join(' / ')}`);
+      }
+      return labels > 10 ? out : [`only ${labels} labels`];
+    });
+    expect(broken).toEqual([]);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-approval-1440.png` });
 
     // Clicking the word chooses the answer.
