@@ -471,6 +471,20 @@ describe('/tickets/:id, the ticket page', () => {
     expect(open.text).not.toContain('Nothing left to do');
   });
 
+  it('asks a failed payment for the later attempt’s status and reference, as its instructions say, and saves both', async () => {
+    const orderId = await post(order((o) => ((o.payment.status = 'failed'), (o.payment.reference = 'ch_old'))));
+    const id = await ticketOf(orderId);
+    const page = await operator.get(`/tickets/${id}`);
+    expect(page.text).toContain("status (&quot;paid&quot; or &quot;authorized&quot;) and reference");
+    expect(page.text).toMatch(/<select id="f-payment-status" name="v.payment.status"/);
+    expect(page.text).toMatch(/<input id="f-payment-reference" name="v.payment.reference" type="text" value="ch_old"/);
+    const res = await operator.htmx('post', `/tickets/${id}/retry`, { 'v.payment.status': 'paid', 'v.payment.reference': 'ch_new', reason: 'paid on the second attempt' });
+    expect(res.status).toBe(200);
+    expect(await ticketStatus(id)).toBe('resolved');
+    const saved = await t.database.db.selectFrom('orders').select('data').where('id', '=', orderId).executeTakeFirstOrThrow();
+    expect((saved.data as Order).payment).toMatchObject({ status: 'paid', reference: 'ch_new' });
+  });
+
   it('works without JavaScript: the plain form redirects to the ticket with the result line', async () => {
     const orderId = await post(order(noPhone));
     const id = await ticketOf(orderId);

@@ -105,6 +105,7 @@ const HINTS: Record<string, string> = {
   amount: 'e.g. 1299.00',
   unitPrice: 'e.g. 49.95',
   currency: 'e.g. PLN',
+  reference: "as the provider's panel shows it",
 };
 
 export function groupLabel(path: string): string {
@@ -286,8 +287,16 @@ export function fixGroups(
  */
 export function fixPaths(openedIssues: readonly FieldMessage[], issues: readonly FieldMessage[], values: Readonly<Record<string, string>>): string[] {
   const fields = [...openedIssues, ...issues].map((i) => i.field).filter((f): f is string => !!f);
-  return [...new Set([...fields, ...Object.keys(values)])];
+  return [...new Set([...fields.flatMap((f) => [f, ...(COMPANIONS[f] ?? [])]), ...Object.keys(values)])];
 }
+
+/**
+ * Fields that are corrected together with the one at fault: a payment's status comes from one attempt at
+ * the provider, and a later attempt that succeeded has its own reference (the instructions ask for both).
+ */
+const COMPANIONS: Record<string, readonly string[]> = {
+  'payment.status': ['payment.reference'],
+};
 
 /** The issues a ticket was opened with, from its history's first "opened" event. */
 export function openedIssues(history: ReadonlyArray<{ kind: string; data: unknown }>): FieldMessage[] {
