@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { launchChromium, listenForBrowser, logInThroughForm, watchPage, type PageWatch } from '../support/browser.ts';
 import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
 import { eventually } from '../integration/engine/helpers.ts';
@@ -14,7 +13,6 @@ import { eventually } from '../integration/engine/helpers.ts';
  * lifecycle zoomed to the ticket's step so that it can be read, and the queue's bulk bar in view while
  * tickets are selected further down the list.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.ORDO_E2E_SCREENSHOTS;
 
 let t: TestApp;
@@ -23,8 +21,7 @@ let baseUrl: string;
 let user: ConsoleUser;
 let context: BrowserContext;
 let page: Page;
-let cspViolations: string[];
-let pageErrors: string[];
+let watch: PageWatch;
 
 async function post(order: Order): Promise<string> {
   const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
@@ -56,17 +53,10 @@ const threeIssues = (externalId: string) => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
-  }
   t = await createTestApp({ workers: true, deployDefaults: true });
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  baseUrl = await listenForBrowser(t);
   user = await createConsoleUser(t, 'operator');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -78,18 +68,9 @@ beforeEach(async () => {
   await context?.close();
   context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
-  cspViolations = [];
-  pageErrors = [];
-  page.on('console', (message: ConsoleMessage) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('dialog', (dialog) => void dialog.dismiss());
+  watch = watchPage(page, 'dismiss');
   await page.goto('/login');
-  await page.getByLabel('E-mail').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.pathname === '/');
+  await logInThroughForm(page, user, '/');
 });
 
 /** The element's box lies wholly inside the window as the page stands (no scrolling done). */
@@ -179,8 +160,8 @@ describe('the ticket page without scrolling', () => {
     expect(await page.locator('#ticket-todo .instruction-heading').count()).toBe(0);
     expect(await page.locator('#ticket-todo').innerText()).toContain('"00838"');
     expect(await page.locator('#ticket-todo').innerText()).not.toMatch(/need a phone number/);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('shows Save and retry without scrolling at 1024×768 for a one-issue ticket, its steps as one list', async () => {
@@ -214,8 +195,8 @@ describe('the ticket page without scrolling', () => {
     expect(await page.locator(`#ticket-diagram [data-element-id="${now[0]}"].ordo-active, #ticket-diagram [data-element-id="${now[0]}"].ordo-done`).count()).toBe(1);
     expect(await page.locator('#ticket-lifecycle .card-head button').count()).toBe(1);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-resolved-1024.png`, fullPage: true });
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 });
 
@@ -276,8 +257,8 @@ describe('the approval form', () => {
     expect(await page.getByRole('radio', { name: 'yes' }).isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Complete' }).click();
     await expect.poll(() => page.locator('[data-ticket-status]').innerText(), { timeout: 20_000 }).toBe('resolved');
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 });
 
@@ -313,7 +294,7 @@ describe('the queue', () => {
     await rows.last().locator('input[name="ids"]').uncheck();
     await expect.poll(() => page.locator('[data-selected-count]').innerText()).toBe('Select tickets');
     expect(await inView(bar)).toBe(false);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 });

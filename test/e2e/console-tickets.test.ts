@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { launchChromium, listenForBrowser, logInThroughForm, watchPage, type PageWatch } from '../support/browser.ts';
 import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
 import { eventually } from '../integration/engine/helpers.ts';
@@ -13,7 +12,6 @@ import { eventually } from '../integration/engine/helpers.ts';
  * check says ✓), Save and retry, see the result line, and the order is released. And the queue's
  * auto-refresh keeps what the operator was doing: a checked box, the typed search, the row focus.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.ORDO_E2E_SCREENSHOTS;
 
 let t: TestApp;
@@ -22,9 +20,7 @@ let baseUrl: string;
 let user: ConsoleUser;
 let context: BrowserContext;
 let page: Page;
-let cspViolations: string[];
-let pageErrors: string[];
-let consoleErrors: string[];
+let watch: PageWatch;
 
 async function post(order: Order): Promise<string> {
   const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
@@ -48,17 +44,10 @@ const withoutPhone = (externalId: string, name = 'Anna Nowak') => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the end-to-end tests need it. Install it with: apt-get update && apt-get install -y chromium`);
-  }
   t = await createTestApp({ workers: true, deployDefaults: true });
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  baseUrl = await listenForBrowser(t);
   user = await createConsoleUser(t, 'operator');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -70,24 +59,13 @@ beforeEach(async () => {
   await context?.close();
   context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1400, height: 1000 } });
   page = await context.newPage();
-  cspViolations = [];
-  pageErrors = [];
-  consoleErrors = [];
-  page.on('console', (message: ConsoleMessage) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('dialog', (dialog) => void dialog.dismiss());
+  watch = watchPage(page, 'dismiss');
 });
 
 async function logIn(target: string) {
   await page.goto(target);
   await expect.poll(() => new URL(page.url()).pathname).toBe('/login');
-  await page.getByLabel('E-mail').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.pathname === new URL(target, baseUrl).pathname);
+  await logInThroughForm(page, user, new URL(target, baseUrl).pathname);
 }
 
 describe('ticket pages in Chromium', () => {
@@ -134,8 +112,8 @@ describe('ticket pages in Chromium', () => {
     await outcome.getByRole('link', { name: /Open order E2E-PHONE-1/ }).click();
     await page.waitForURL(`**/orders/${orderId}`);
     expect(await page.locator('h1 .badge').innerText()).toBe('released');
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('refreshes the queue without losing the checked box, the typed search, or the row focus', { timeout: 90_000 }, async () => {
@@ -191,8 +169,8 @@ describe('ticket pages in Chromium', () => {
     await expect.poll(focused).toBe(String(first));
     await page.keyboard.press('Enter');
     await page.waitForURL(`**/tickets/${first}`);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('fixes a group in the browser: preview before → after, apply, watch the progress bar finish', async () => {
@@ -225,8 +203,8 @@ describe('ticket pages in Chromium', () => {
     await page.goto('/');
     expect(await page.locator('#dashboard-throughput svg rect.bar-resolved').count()).toBe(24);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('shows a refused form (422 on a bulk action, 409 on a ticket handled meanwhile) without a browser console error', async () => {
@@ -259,9 +237,9 @@ describe('ticket pages in Chromium', () => {
 
     // htmx logs nothing for these answers. Chromium's own network line for a 4xx response stays: the page
     // cannot silence it, and it names the status, not an error of the page.
-    expect(consoleErrors.filter((m) => !/^Failed to load resource: the server responded with a status of (409|422) /.test(m))).toEqual([]);
-    expect(cspViolations).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.consoleErrors.filter((m) => !/^Failed to load resource: the server responded with a status of (409|422) /.test(m))).toEqual([]);
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 });
 
@@ -297,7 +275,7 @@ describe('the queue keeps the operator where they are', () => {
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/bulk-docked.png` });
     await page.getByRole('button', { name: "Close the bulk action's result" }).click();
     expect(await page.locator('#bulk-progress').innerText()).toBe('');
-    expect(pageErrors).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 
   it('leaves no gap between the sticky bulk bar and the table header at 859 px', async () => {
@@ -334,6 +312,6 @@ describe('the queue keeps the operator where they are', () => {
     await expect.poll(focused, { timeout: 5_000 }).toBe(order[2]);
     await page.keyboard.press('j');
     await expect.poll(focused).toBe(order[3]);
-    expect(pageErrors).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
   });
 });
