@@ -2,10 +2,10 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { openTicketOf, postOrder } from '../support/orders.ts';
 import { launchChromium, listenForBrowser, logInThroughForm, watchPage, type PageWatch } from '../support/browser.ts';
 import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
-import { eventually } from '../integration/engine/helpers.ts';
 
 /**
  * What the operator sees without scrolling, in real Chromium: the Fix card beside what failed (a ticket
@@ -22,21 +22,6 @@ let user: ConsoleUser;
 let context: BrowserContext;
 let page: Page;
 let watch: PageWatch;
-
-async function post(order: Order): Promise<string> {
-  const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id as string;
-}
-
-async function ticketOf(orderId: string): Promise<string> {
-  const row = await eventually(
-    () => t.database.db.selectFrom('tickets').select('id').where('order_id', '=', orderId).where('status', 'in', ['open', 'in_progress']).executeTakeFirst(),
-    (r) => !!r,
-    20_000,
-  );
-  return String(row!.id);
-}
 
 const withoutPhone = (externalId: string) => {
   const o = validOrder({ externalId });
@@ -87,8 +72,8 @@ async function diagramStep(): Promise<{ width: number; height: number; x: number
 
 describe('the ticket page without scrolling', () => {
   it('shows the Fix card beside three issues at 1440×900, the steps grouped per issue, the step readable in the diagram', async () => {
-    const orderId = await post(threeIssues('E2E-LAYOUT-3'));
-    const ticketId = await ticketOf(orderId);
+    const orderId = await postOrder(t, threeIssues('E2E-LAYOUT-3'));
+    const ticketId = await openTicketOf(t, orderId);
     await page.goto(`/tickets/${ticketId}`);
     expect(await page.locator('#ticket-failed .issue').count()).toBe(3);
 
@@ -166,7 +151,7 @@ describe('the ticket page without scrolling', () => {
 
   it('shows Save and retry without scrolling at 1024×768 for a one-issue ticket, its steps as one list', async () => {
     await page.setViewportSize({ width: 1024, height: 768 });
-    const ticketId = await ticketOf(await post(withoutPhone('E2E-LAYOUT-1')));
+    const ticketId = await openTicketOf(t, await postOrder(t, withoutPhone('E2E-LAYOUT-1')));
     await page.goto(`/tickets/${ticketId}`);
     expect(await inView(page.locator('#fix-submit'))).toBe(true);
     expect(await inView(page.getByLabel('Phone', { exact: true }))).toBe(true);
@@ -211,8 +196,8 @@ const largeOrder = (externalId: string) => {
 
 describe('the approval form', () => {
   it('shows yes and no side by side in the narrow card, each radio on the line of its word, and completes', async () => {
-    const orderId = await post(largeOrder('E2E-APPROVE-1'));
-    const ticketId = await ticketOf(orderId);
+    const orderId = await postOrder(t, largeOrder('E2E-APPROVE-1'));
+    const ticketId = await openTicketOf(t, orderId);
     await page.goto(`/tickets/${ticketId}`);
     const group = page.locator('#complete-form fieldset.yes-no');
     const choices = group.locator('label.choice');
@@ -265,8 +250,8 @@ describe('the approval form', () => {
 describe('the queue', () => {
   it('keeps the bulk bar in the window while tickets are selected, however far the list is scrolled', { timeout: 90_000 }, async () => {
     await page.setViewportSize({ width: 1400, height: 600 });
-    const orderIds = await Promise.all(Array.from({ length: 14 }, (_, i) => post(withoutPhone(`E2E-BAR-${String(i + 1).padStart(2, '0')}`))));
-    await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all(Array.from({ length: 14 }, (_, i) => postOrder(t, withoutPhone(`E2E-BAR-${String(i + 1).padStart(2, '0')}`))));
+    await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
     await page.goto('/tickets?q=E2E-BAR');
     const rows = page.locator('#ticket-rows tr[data-ticket-id]');
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(14);

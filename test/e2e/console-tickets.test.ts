@@ -2,10 +2,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { openTicketOf, postOrder } from '../support/orders.ts';
 import { launchChromium, listenForBrowser, logInThroughForm, watchPage, type PageWatch } from '../support/browser.ts';
 import { createConsoleUser, type ConsoleUser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
-import { eventually } from '../integration/engine/helpers.ts';
 
 /**
  * The operator's two-action fix in real Chromium: find the ticket in the queue, type the phone (the live
@@ -21,21 +21,6 @@ let user: ConsoleUser;
 let context: BrowserContext;
 let page: Page;
 let watch: PageWatch;
-
-async function post(order: Order): Promise<string> {
-  const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(order);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id as string;
-}
-
-async function ticketOf(orderId: string): Promise<string> {
-  const row = await eventually(
-    () => t.database.db.selectFrom('tickets').select('id').where('order_id', '=', orderId).where('status', 'in', ['open', 'in_progress']).executeTakeFirst(),
-    (r) => !!r,
-    20_000,
-  );
-  return String(row!.id);
-}
 
 const withoutPhone = (externalId: string, name = 'Anna Nowak') => {
   const o = validOrder({ externalId });
@@ -70,8 +55,8 @@ async function logIn(target: string) {
 
 describe('ticket pages in Chromium', () => {
   it('fixes a missing phone in two actions: type it (live ✓), Save and retry; the order is released', async () => {
-    const orderId = await post(withoutPhone('E2E-PHONE-1'));
-    const ticketId = await ticketOf(orderId);
+    const orderId = await postOrder(t, withoutPhone('E2E-PHONE-1'));
+    const ticketId = await openTicketOf(t, orderId);
 
     await logIn('/tickets');
     const row = page.locator(`#ticket-row-${ticketId}`);
@@ -117,8 +102,8 @@ describe('ticket pages in Chromium', () => {
   });
 
   it('refreshes the queue without losing the checked box, the typed search, or the row focus', { timeout: 90_000 }, async () => {
-    const orderIds = await Promise.all([post(withoutPhone('E2E-KEEP-1', 'Keep One')), post(withoutPhone('E2E-KEEP-2', 'Keep Two'))]);
-    const [first, second] = await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all([postOrder(t, withoutPhone('E2E-KEEP-1', 'Keep One')), postOrder(t, withoutPhone('E2E-KEEP-2', 'Keep Two'))]);
+    const [first, second] = await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
 
     await logIn('/tickets');
     let refreshes = 0;
@@ -179,8 +164,8 @@ describe('ticket pages in Chromium', () => {
       o.shippingAddress = { ...o.shippingAddress!, postalCode: code };
       return o;
     };
-    const orderIds = await Promise.all([post(postal('E2E-GF-1', '00838')), post(postal('E2E-GF-2', '02495'))]);
-    const ids = await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all([postOrder(t, postal('E2E-GF-1', '00838')), postOrder(t, postal('E2E-GF-2', '02495'))]);
+    const ids = await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
 
     await logIn('/tickets/groups');
     await page.locator('tr[data-group-code="POSTAL_CODE_INVALID"]').getByRole('link', { name: 'Fix all like this…' }).click();
@@ -208,8 +193,8 @@ describe('ticket pages in Chromium', () => {
   });
 
   it('shows a refused form (422 on a bulk action, 409 on a ticket handled meanwhile) without a browser console error', async () => {
-    const orderIds = await Promise.all([post(withoutPhone('E2E-REFUSE-1', 'Refuse One')), post(withoutPhone('E2E-REFUSE-2', 'Refuse Two'))]);
-    const [first, second] = await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all([postOrder(t, withoutPhone('E2E-REFUSE-1', 'Refuse One')), postOrder(t, withoutPhone('E2E-REFUSE-2', 'Refuse Two'))]);
+    const [first, second] = await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
 
     await logIn('/tickets');
     await page.goto('/tickets?q=E2E-REFUSE');
@@ -246,8 +231,8 @@ describe('ticket pages in Chromium', () => {
 describe('the queue keeps the operator where they are', () => {
   let ids: string[] = [];
   beforeAll(async () => {
-    const orderIds = await Promise.all(Array.from({ length: 8 }, (_, i) => post(withoutPhone(`E2E-PLACE-${i}`, `Place ${i}`))));
-    ids = await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all(Array.from({ length: 8 }, (_, i) => postOrder(t, withoutPhone(`E2E-PLACE-${i}`, `Place ${i}`))));
+    ids = await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
   });
 
   it('shows a bulk result where the operator is, without pushing the list, and says why a retried ticket still fails', async () => {

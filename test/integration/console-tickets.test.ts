@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { openTicketOf, postOrder } from '../support/orders.ts';
 import { loginAs, type ConsoleBrowser } from '../support/console.ts';
 import { validOrder } from '../fixtures/orders.ts';
 import { eventually } from './engine/helpers.ts';
@@ -29,22 +30,6 @@ function order(mutate: (o: Order) => void, prefix = 'TQ'): Order {
   const o = structuredClone(validOrder({ externalId: `${prefix}-${++n}-${Date.now()}` }));
   mutate(o);
   return o;
-}
-
-async function post(o: Order): Promise<string> {
-  const res = await t.http.post('/api/v1/orders').set('authorization', `Bearer ${t.token}`).send(o);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id as string;
-}
-
-/** The open ticket of an order, once the lifecycle has opened it. */
-async function ticketOf(orderId: string): Promise<string> {
-  const row = await eventually(
-    () => t.database.db.selectFrom('tickets').select(['id', 'status']).where('order_id', '=', orderId).where('status', 'in', ['open', 'in_progress']).executeTakeFirst(),
-    (r) => !!r,
-    20_000,
-  );
-  return String(row!.id);
 }
 
 async function orderStatus(orderId: string): Promise<string> {
@@ -78,13 +63,13 @@ describe('/tickets, the queue', () => {
     tag = `Queue${Date.now()}`;
     const named = (name: string, extra: (o: Order) => void) => order((o) => ((o.customer.name = `${tag} ${name}`), extra(o)));
     const ids = await Promise.all([
-      post(named('Ala', noPhone)),
-      post(named('Ola', noPhone)),
-      post(named('Ela', noPhone)),
-      post(named('Pay', (o) => (o.payment.status = 'failed'))),
-      post(named('Inv', (o) => (o.invoice!.companyName = null))),
+      postOrder(t, named('Ala', noPhone)),
+      postOrder(t, named('Ola', noPhone)),
+      postOrder(t, named('Ela', noPhone)),
+      postOrder(t, named('Pay', (o) => (o.payment.status = 'failed'))),
+      postOrder(t, named('Inv', (o) => (o.invoice!.companyName = null))),
     ]);
-    const tickets = await Promise.all(ids.map(ticketOf));
+    const tickets = await Promise.all(ids.map((id) => openTicketOf(t, id)));
     phoneTickets = tickets.slice(0, 3);
     paymentTicket = tickets[3]!;
     invoiceTicket = tickets[4]!;
@@ -188,7 +173,7 @@ describe('/tickets, the queue', () => {
 
   it('pages with a keyset cursor: Next › shows the rest, no gaps, no repeats', async () => {
     const pager = `Pager${Date.now()}`;
-    const ids = await Promise.all(Array.from({ length: 53 }, (_, i) => post(order((o) => ((o.customer.name = `${pager} ${i}`), noPhone(o)), 'PG'))));
+    const ids = await Promise.all(Array.from({ length: 53 }, (_, i) => postOrder(t, order((o) => ((o.customer.name = `${pager} ${i}`), noPhone(o)), 'PG'))));
     await eventually(
       () => t.database.db.selectFrom('tickets').select((e) => e.fn.countAll<string>().as('n')).where('order_id', 'in', ids).executeTakeFirstOrThrow(),
       (r) => Number(r.n) === 53,
@@ -300,8 +285,8 @@ describe('/tickets, the queue', () => {
 
 describe('/tickets/:id, the ticket page', () => {
   it('shows what failed, the numbered instructions, and a form with only the fields at fault', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const res = await operator.get(`/tickets/${id}`);
     expect(res.status).toBe(200);
     expect(res.text).toContain(`Ticket #${id}`);
@@ -326,20 +311,20 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('shows the sub-fields of an object at fault (a missing address), prefilled where known', async () => {
-    const orderId = await post(order((o) => (o.invoice!.address = { street: 'ul. Prosta 51', postalCode: null, city: null, country: 'PL' })));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => (o.invoice!.address = { street: 'ul. Prosta 51', postalCode: null, city: null, country: 'PL' })));
+    const id = await openTicketOf(t, orderId);
     const res = await operator.get(`/tickets/${id}`);
     const inputs = [...res.text.matchAll(/name="v\.([^"]+)"/g)].map((m) => m[1]);
     expect(inputs).toEqual(['invoice.address.postalCode', 'invoice.address.city']);
-    const missing = await post(order((o) => (o.shippingAddress = null)));
-    const page = await operator.get(`/tickets/${await ticketOf(missing)}`);
+    const missing = await postOrder(t, order((o) => (o.shippingAddress = null)));
+    const page = await operator.get(`/tickets/${await openTicketOf(t, missing)}`);
     expect(page.text).toContain('<legend>Shipping address</legend>');
     expect([...page.text.matchAll(/name="v\.([^"]+)"/g)].map((m) => m[1])).toEqual(expect.arrayContaining(['shippingAddress.street', 'shippingAddress.postalCode', 'shippingAddress.city', 'shippingAddress.country']));
   });
 
   it('validates as the operator types: a verdict per field, nothing written', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const good = await operator.htmx('post', `/tickets/${id}/check`, { 'v.customer.phone': '+48 601 234 567' });
     expect(good.status).toBe(200);
     expect(good.text).toContain('<span class="check" id="check-customer-phone" aria-live="polite" hx-swap-oob="true"><span class="check-ok">✓ looks right</span></span>');
@@ -360,8 +345,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('Save and retry with a bad value keeps the ticket and shows the remaining issue next to its field, keeping what was typed', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const res = await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 12', reason: 'typo' });
     expect(res.status).toBe(200);
     expect(res.text.trimStart()).toMatch(/^<section class="card fix-card" id="ticket-fix"/);
@@ -377,8 +362,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('after a partial fix keeps the fields in their order, the fixed one judged right, and the history tells the change and why', async () => {
-    const orderId = await post(order((o) => (noPhone(o), (o.customer.email = 'anna@example,com'))));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => (noPhone(o), (o.customer.email = 'anna@example,com'))));
+    const id = await openTicketOf(t, orderId);
     const first = await operator.get(`/tickets/${id}`);
     const order0 = [...first.text.matchAll(/<input id="f-([a-z-]+)"/g)].map((m) => m[1]);
     expect(order0).toEqual(['customer-phone', 'customer-email']);
@@ -402,8 +387,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('Save and retry with a good value resolves the ticket and the order is released; a second retry says who handled it', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const res = await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', reason: 'customer confirmed by e-mail' });
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/class="outcome outcome-ok"/);
@@ -436,8 +421,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('once resolved: what it was opened for and what changed, nothing left to do, the diagram on where the order is now', async () => {
-    const orderId = await post(order((o) => (noPhone(o), (o.customer.email = 'anna@example,com'))));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => (noPhone(o), (o.customer.email = 'anna@example,com'))));
+    const id = await openTicketOf(t, orderId);
     await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', 'v.customer.email': 'anna@example,com' });
     const res = await operator.htmx('post', `/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', 'v.customer.email': 'anna@example.com', reason: 'typo' });
     expect(await ticketStatus(id)).toBe('resolved');
@@ -464,7 +449,7 @@ describe('/tickets/:id, the ticket page', () => {
     expect(page.text).toContain(`data-focus="${waiting.waiting_at.join(' ')}"`);
     expect(page.text).not.toContain('data-focus="Task_ValidateAddress"');
     // An open ticket keeps its own step in red and in focus.
-    const open = await operator.get(`/tickets/${await ticketOf(await post(order(noPhone)))}`);
+    const open = await operator.get(`/tickets/${await openTicketOf(t, await postOrder(t, order(noPhone)))}`);
     expect(open.text).toContain('data-focus="Task_ValidateAddress"');
     expect(open.text).toContain('data-highlight-failed="Task_ValidateAddress"');
     expect(open.text).toContain('<h2 id="failed-h">What failed</h2>');
@@ -472,8 +457,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('asks a failed payment for the later attempt’s status and reference, as its instructions say, and saves both', async () => {
-    const orderId = await post(order((o) => ((o.payment.status = 'failed'), (o.payment.reference = 'ch_old'))));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => ((o.payment.status = 'failed'), (o.payment.reference = 'ch_old'))));
+    const id = await openTicketOf(t, orderId);
     const page = await operator.get(`/tickets/${id}`);
     expect(page.text).toContain("status (&quot;paid&quot; or &quot;authorized&quot;) and reference");
     expect(page.text).toMatch(/<select id="f-payment-status" name="v.payment.status"/);
@@ -486,8 +471,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('works without JavaScript: the plain form redirects to the ticket with the result line', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const res = await operator.post(`/tickets/${id}/retry`, { 'v.customer.phone': '+48 601 234 567', reason: '' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/tickets/${id}?done=retried`);
@@ -497,8 +482,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('refuses an action without the CSRF token, and analysts on every action', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const noToken = await operator.post(`/tickets/${id}/retry`, { _csrf: null, 'v.customer.phone': '+48 601 234 567' });
     expect(noToken.status).toBe(403);
     expect(await ticketStatus(id)).toBe('open');
@@ -523,8 +508,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('assigns, comments, and cancels the order with a reason (required)', async () => {
-    const orderId = await post(order(noPhone));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    const id = await openTicketOf(t, orderId);
     const assigned = await operator.post(`/tickets/${id}/assign`, { assignee: 'me' });
     expect(assigned.status).toBe(303);
     const page = await operator.get(assigned.headers.location!);
@@ -558,8 +543,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('completes a manual task with its form', async () => {
-    const orderId = await post(order((o) => ((o.totals = { subtotal: '20000.00', shipping: '0.00', tax: '0.00', grandTotal: '20000.00' }), (o.lines = [{ sku: 'BIG', name: 'Big', quantity: 1, unitPrice: '20000.00', taxRate: '0.23' }]), (o.payment.amount = '20000.00'))));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => ((o.totals = { subtotal: '20000.00', shipping: '0.00', tax: '0.00', grandTotal: '20000.00' }), (o.lines = [{ sku: 'BIG', name: 'Big', quantity: 1, unitPrice: '20000.00', taxRate: '0.23' }]), (o.payment.amount = '20000.00'))));
+    const id = await openTicketOf(t, orderId);
     const page = await operator.get(`/tickets/${id}`);
     expect(page.text).toContain('Complete the task');
     expect(page.text).toMatch(/<input type="radio" name="v.approved" value="yes" required>/);
@@ -573,8 +558,8 @@ describe('/tickets/:id, the ticket page', () => {
   });
 
   it('shows a customer name with markup as text on the queue and the ticket page', async () => {
-    const orderId = await post(order((o) => ((o.customer.name = MARKUP), noPhone(o))));
-    const id = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => ((o.customer.name = MARKUP), noPhone(o))));
+    const id = await openTicketOf(t, orderId);
     const queue = await operator.get(`/tickets?q=${encodeURIComponent('<script>')}`);
     expect(rowIds(queue.text)).toContain(id);
     const page = await operator.get(`/tickets/${id}`);
@@ -588,8 +573,8 @@ describe('/tickets/:id, the ticket page', () => {
 
 describe('the order page timeline', () => {
   it('tells a correction as field, before → after and why, and the lifecycle by its steps\' names', async () => {
-    const orderId = await post(order(noPhone));
-    await ticketOf(orderId);
+    const orderId = await postOrder(t, order(noPhone));
+    await openTicketOf(t, orderId);
     const patched = await t.http
       .patch(`/api/v1/orders/${orderId}`)
       .set('authorization', `Bearer ${t.token}`)
@@ -608,8 +593,8 @@ describe('the order page timeline', () => {
 
 describe('the order page data', () => {
   it('marks the fields open tickets find wrong, not only the empty ones, and lists them with their tickets', async () => {
-    const orderId = await post(order((o) => (o.customer.email = 'anna@example')));
-    const ticketId = await ticketOf(orderId);
+    const orderId = await postOrder(t, order((o) => (o.customer.email = 'anna@example')));
+    const ticketId = await openTicketOf(t, orderId);
     const html = (await operator.get(`/orders/${orderId}`)).text;
     expect(html).toContain('<dt>E-mail</dt><dd class="at-fault"><a href="mailto:anna@example">anna@example</a></dd>');
     expect(html).toMatch(new RegExp(`<li><span class="at-fault">⚠ E-mail \\(Customer\\)</span>: [^<]+ <a href="/tickets/${ticketId}">ticket #${ticketId}</a></li>`));
@@ -619,8 +604,8 @@ describe('the order page data', () => {
 
 describe('bulk actions', () => {
   it('retries the selected tickets in the background with a progress bar, then lists the result per ticket', async () => {
-    const orderIds = await Promise.all([post(order(noPhone)), post(order(noPhone)), post(order(noPhone))]);
-    const ids = await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all([postOrder(t, order(noPhone)), postOrder(t, order(noPhone)), postOrder(t, order(noPhone))]);
+    const ids = await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
     // Two orders were corrected elsewhere (the channel resent the phone); the third still lacks it.
     for (const orderId of orderIds.slice(0, 2)) {
       const row = await t.database.db.selectFrom('orders').select('data').where('id', '=', orderId).executeTakeFirstOrThrow();
@@ -660,8 +645,8 @@ describe('bulk actions', () => {
 describe('group fix', () => {
   it('groups tickets by step, problem and field, previews a normalisation without writing, and applies it', async () => {
     const postal = (code: string) => order((o) => (o.shippingAddress!.postalCode = code), 'GF');
-    const orderIds = await Promise.all([post(postal('00838')), post(postal('01234')), post(postal(' 31 337 ')), post(postal('0083'))]);
-    const ids = await Promise.all(orderIds.map(ticketOf));
+    const orderIds = await Promise.all([postOrder(t, postal('00838')), postOrder(t, postal('01234')), postOrder(t, postal(' 31 337 ')), postOrder(t, postal('0083'))]);
+    const ids = await Promise.all(orderIds.map((id) => openTicketOf(t, id)));
 
     const groups = await operator.get('/tickets/groups');
     expect(groups.status).toBe(200);
