@@ -241,7 +241,7 @@ describe('/tickets, the queue', () => {
       expect(tab(payment.text, 'payment')).toBe('200+');
       // Unfiltered, the tally counts exactly, digits grouped.
       const open = await t.database.db.selectFrom('tickets').select('id').where('status', 'in', ['open', 'in_progress']).execute();
-      expect((await operator.get('/tickets')).text).toContain(`All <span class="count">${open.length.toLocaleString('en-US')}</span>`);
+      expect((await operator.get('/tickets')).text).toContain(`All <span class="count">${open.length}</span>`);
     } finally {
       await t.database.db.deleteFrom('tickets').where('title', 'like', `${copies} %`).execute();
     }
@@ -357,6 +357,7 @@ describe('/tickets/:id, the ticket page', () => {
     expect(res.text).toContain('id="ticket-head" hx-swap-oob="true"');
     expect(res.text).toContain('id="ticket-history" aria-labelledby="history-h" hx-swap-oob="true"');
     expect(res.text).toContain('Still failing');
+    expect(res.text).not.toContain('id="nav-open-tickets"'); // nothing closed, the count stands
     expect(await ticketStatus(id)).toBe('open');
     expect(await orderStatus(orderId)).toBe('on_hold');
   });
@@ -394,6 +395,9 @@ describe('/tickets/:id, the ticket page', () => {
     expect(res.text).toMatch(/class="outcome outcome-ok"/);
     expect(res.text).toMatch(/Released to fulfilment|The order moves on/);
     expect(await ticketStatus(id)).toBe('resolved');
+    // The navigation's ticket count follows, out of band: one open ticket fewer.
+    const open = await t.database.db.selectFrom('tickets').select('id').where('status', 'in', ['open', 'in_progress']).execute();
+    expect(res.text).toContain(`<span class="count" id="nav-open-tickets" data-open-tickets hx-swap-oob="true">${open.length}</span>`);
     await eventually(() => orderStatus(orderId), (s) => s === 'released', 20_000);
     const outcome = await operator.htmx('get', `/tickets/${id}/outcome`);
     expect(outcome.text).toContain('Released to fulfilment.');

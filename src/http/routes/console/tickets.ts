@@ -31,7 +31,7 @@ import { wantsFragment } from '../../plugins/views.ts';
 import { HttpProblem } from '../../problem.ts';
 import { changesInWords, fieldInWords, fixGroups, fixPaths, openedIssues, postedValues, readFixForm, type FieldMessage, type FixGroup } from './fix-form.ts';
 import { messageFor, STATUS_LABELS } from './format.ts';
-import { rememberOpenTickets } from './layout.ts';
+import { openTicketsFor, rememberOpenTickets } from './layout.ts';
 import { ticketGroupRoutes } from './ticket-groups.ts';
 import { actorName, actorOf, codeInWords, dueIn, historyLine, problemOf, queueRow, TICKET_STATUS_WORDS } from './ticket-format.ts';
 
@@ -547,7 +547,11 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   async function answerTicket(request: FastifyRequest, reply: FastifyReply, id: string, extra: TicketExtra, status = 200) {
     const ticket = await loadTicket(id);
     const data = await ticketData(request, ticket, extra);
-    if (wantsFragment(request)) return reply.fragment('tickets/fix-answer', data, { status });
+    if (wantsFragment(request)) {
+      // A ticket closed in place: the navigation's count of open tickets goes down with it (out of band).
+      const navOpenTickets = ticket.status === 'open' || ticket.status === 'in_progress' ? null : (await openTicketsFor(db, request)).total;
+      return reply.fragment('tickets/fix-answer', { ...data, navOpenTickets }, { status });
+    }
     return reply.page('tickets/show', data, { status, fragment: 'tickets/show' });
   }
 
