@@ -4,7 +4,7 @@ import { transaction } from '../db/transaction.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { getPath, transformPatch, type FieldTransform } from '../tickets/fields.ts';
 import type { RuntimeContext } from './instances.ts';
-import { dryRunTicket, lockTicketForStep, patchOrderWithChangesInTx, requireOpen, retryInTx, TicketError, type Actor } from './tickets.ts';
+import { dryRunTicket, lockTicketForStep, patchOrderInTx, requireOpen, retryInTx, TicketError, type Actor } from './tickets.ts';
 
 /**
  * Group fix: open validation tickets that fail the same way (same step, same code, same field) fixed
@@ -134,7 +134,7 @@ export async function fixTicketField(ctx: RuntimeContext, ticketId: string, fiel
     if (!order) throw new TicketError('NOT_FOUND', `Ticket #${row.id} belongs to no order.`);
     const change = transformPatch(transform, order.data, field);
     if (!change) return 'unchanged';
-    const { order: patched, changes } = await patchOrderWithChangesInTx(ctx, trx, row.order_id, change.patch, actor, reason);
+    const { order: patched, changes } = await patchOrderInTx(ctx, trx, row.order_id, change.patch, actor, reason);
     await retryInTx(ctx, trx, row, { order: patched.data }, actor, { changes, reason });
     const after = await trx.selectFrom('tickets').select('status').where('id', '=', row.id).executeTakeFirstOrThrow();
     return after.status === 'resolved' ? 'resolved' : 'still_failing';

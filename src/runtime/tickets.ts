@@ -99,22 +99,18 @@ export async function ticketHistory(db: DbOrTx, id: string) {
   return rows.map((r) => ({ at: r.at.toISOString(), actor: r.actor, kind: r.kind, data: r.data }));
 }
 
-/**
- * Apply a merge patch to an order inside a transaction: shape-checked, audited (every changed path with
- * its old and new value, who and why), and handed to the order's lifecycle as its `order` variable.
- */
-export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<OrderRecord> {
-  return (await patchOrderWithChangesInTx(ctx, trx, orderId, patch, actor, reason)).order;
-}
-
 /** A retry's note in the ticket's history: the fields it changed (before → after) and the reason typed. */
 export interface RetryNote {
   changes: ReturnType<typeof changedPaths>;
   reason: string | null;
 }
 
-/** patchOrderInTx, also answering what changed (nothing when the patch left the order as it was). */
-async function patchOrderWithChangesInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<{ order: OrderRecord; changes: RetryNote['changes'] }> {
+/**
+ * Apply a merge patch to an order inside a transaction: shape-checked, audited (every changed path with
+ * its old and new value, who and why), and handed to the order's lifecycle as its `order` variable.
+ * Answers the order and what changed (nothing when the patch left the order as it was).
+ */
+export async function patchOrderInTx(ctx: RuntimeContext, trx: Tx, orderId: string, patch: unknown, actor: Actor, reason: string | null): Promise<{ order: OrderRecord; changes: RetryNote['changes'] }> {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new TicketError('INVALID_PATCH', 'A merge patch must be a JSON object.');
   const row = await lockOrderForStep(trx, orderId);
   if (!row) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
@@ -185,7 +181,7 @@ async function retryInTx(ctx: RuntimeContext, trx: Tx, row: TicketRow, variables
 export async function patchOrder(ctx: RuntimeContext, orderId: string, patch: unknown, actor: Actor, reason: string | null) {
   if (!isUuid(orderId)) throw new TicketError('NOT_FOUND', `No order with id ${orderId}.`);
   return transaction(ctx.db, async (trx) => {
-    const { order, changes } = await patchOrderWithChangesInTx(ctx, trx, orderId, patch, actor, reason);
+    const { order, changes } = await patchOrderInTx(ctx, trx, orderId, patch, actor, reason);
     const tickets = await openValidationTickets(trx, orderId);
     for (const t of tickets) await retryInTx(ctx, trx, t, { order: order.data }, actor, { changes, reason });
     const after = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
@@ -202,7 +198,7 @@ export async function retryTicket(ctx: RuntimeContext, ticketId: string, input: 
     if (row.kind === 'manual') throw new TicketError('WRONG_KIND', `Ticket #${row.id} is a manual task; complete it instead of retrying.`);
     let order: OrderRecord | null = null;
     const note: RetryNote = { changes: [], reason: input.reason ?? null };
-    if (input.patch !== undefined && row.order_id) ({ order, changes: note.changes } = await patchOrderWithChangesInTx(ctx, trx, row.order_id, input.patch, actor, note.reason));
+    if (input.patch !== undefined && row.order_id) ({ order, changes: note.changes } = await patchOrderInTx(ctx, trx, row.order_id, input.patch, actor, note.reason));
     else if (input.patch !== undefined) throw new TicketError('INVALID_PATCH', 'This ticket belongs to no order; there is nothing to patch.');
     const currentOrder = row.order_id ? ((order ?? (await trx.selectFrom('orders').selectAll().where('id', '=', row.order_id).executeTakeFirst().then((r) => (r ? toOrderRecord(r) : null)))) ?? null) : null;
     await retryInTx(ctx, trx, row, currentOrder ? { order: currentOrder.data } : undefined, actor, note);
@@ -457,5 +453,5 @@ export async function ticketCounts(db: DbOrTx) {
   return openTicketTally(db);
 }
 
-export { assignInTx, cancelOrderInTx, patchOrderWithChangesInTx, retryInTx, lockTicket, lockTicketForStep, requireOpen };
+export { assignInTx, cancelOrderInTx, retryInTx, lockTicket, lockTicketForStep, requireOpen };
 export type { Db };

@@ -549,7 +549,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
     const data = await ticketData(request, ticket, extra);
     if (wantsFragment(request)) {
       // A ticket closed in place: the navigation's count of open tickets goes down with it (out of band).
-      const navOpenTickets = ticket.status === 'open' || ticket.status === 'in_progress' ? null : (await openTicketsFor(db, request)).total;
+      const navOpenTickets = isOpen(ticket) ? null : (await openTicketsFor(db, request)).total;
       return reply.fragment('tickets/fix-answer', { ...data, navOpenTickets }, { status });
     }
     return reply.page('tickets/show', data, { status, fragment: 'tickets/show' });
