@@ -79,8 +79,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     const user = await getUser(db, id);
     if (!user) throw new HttpProblem('NOT_FOUND', 'There is no such user.');
     const tokens = await listTokens(db, id);
-    const key = refused?.toUpperCase();
-    const error = key && Object.hasOwn(REFUSED, key) ? REFUSED[key as keyof typeof REFUSED](user) : undefined;
+    const error = messageFor<(user: { email: string }) => string>(REFUSED, refused?.toUpperCase())?.(user) ?? undefined;
     return reply.page('admin/user', { title: user.email, section: 'admin', user, tokens, roles: roles(user.role), error, ...extra }, { status, fragment: 'admin/user' });
   }
 
