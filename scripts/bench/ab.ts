@@ -100,6 +100,18 @@ function runOnce(dir: string, bench: Bench, benchArgs: string[]): Promise<Record
   });
 }
 
+/**
+ * The engine benchmark's versions before `--process` ran only the default lifecycle, the diagram that
+ * `--process lifecycle` names now: against such a base the current side runs the lifecycle too.
+ */
+function sideArgs(bench: Bench, baseSha: string, benchArgs: string[]): { base: string[]; current: string[] } {
+  if (bench.script !== BENCHES.engine!.script || git('show', `${baseSha}:${bench.script}`).includes('\n    process: {')) return { base: benchArgs, current: benchArgs };
+  const at = benchArgs.indexOf('--process');
+  if (at < 0) return { base: benchArgs, current: [...benchArgs, '--process', 'lifecycle'] };
+  if (benchArgs[at + 1] !== 'lifecycle') throw new Error(`the base ${baseSha.slice(0, 7)} runs only the default lifecycle: compare with --process lifecycle`);
+  return { base: benchArgs.filter((_, i) => i !== at && i !== at + 1), current: benchArgs };
+}
+
 async function main(): Promise<void> {
   const bench = BENCHES[cli.choice('bench', Object.keys(BENCHES))]!;
   const baseRef = args.base || cli.fail('--base <commit> is required: the version to compare this working tree with');
@@ -137,11 +149,12 @@ async function main(): Promise<void> {
     console.log(`${args.bench}: ${bench.script} ${benchArgs.join(' ')}`);
     console.log(`base ${baseLabel} (${worktree}) against current ${currentLabel}, ${pairs} pair(s), alternating which goes first\n`);
 
+    const { base: baseArgs, current: currentArgs } = sideArgs(bench, baseSha, benchArgs);
     const runs: Run[] = [];
     for (let p = 0; p < pairs; p++) {
       const order: Array<Run['side']> = p % 2 === 0 ? ['base', 'current'] : ['current', 'base'];
       for (const side of order) {
-        const figures = await runOnce(side === 'base' ? worktree : REPO_ROOT, bench, benchArgs);
+        const figures = await runOnce(side === 'base' ? worktree : REPO_ROOT, bench, side === 'base' ? baseArgs : currentArgs);
         const rate = Number(figures[bench.rate]);
         if (!Number.isFinite(rate)) throw new Error(`the ${side} run printed no ${bench.rate}`);
         const cpu = bench.cpu.map((c) => Number(figures[c.key]));

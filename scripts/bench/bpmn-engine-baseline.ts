@@ -1,5 +1,5 @@
 /**
- * The baseline the engine benchmark compares with: the same order lifecycle on bpmn-engine 25, in
+ * The baseline the engine benchmark compares with: the same diagram on bpmn-engine 25, in
  * memory, in its fastest setup (BASELINES.md, variant `fast`): the XML parsed once and its serialized
  * context shared by every engine, and FEEL-free JavaScript scripts compiled once as plain functions
  * (no `vm` per call). Nothing is persisted; an instance counts as done when it parks where Ordo's would
@@ -8,6 +8,9 @@
  * The diagram follows processes/order-lifecycle.bpmn element for element on every path the benchmark
  * orders take (validations with their tickets, payment pending?, invoice requested?, large order?, the
  * two fulfilment steps, the event-based wait); scripts and conditions call the same order checks.
+ * `checks` is scripts/bench/checks-lifecycle.bpmn the same way: its three checks, each followed by the
+ * gateway and user task that stand for Ordo's "issues open a ticket and the token waits here", then the
+ * delivery gateway to its two ends, where an instance counts as done.
  */
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -18,7 +21,7 @@ import { createFeelLibrary } from '../../src/orders/feel-library.ts';
 import { toMinorUnits } from '../../src/orders/money.ts';
 import { makeOrders } from './orders.ts';
 
-const XML = `<?xml version="1.0" encoding="UTF-8"?>
+const LIFECYCLE_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="lifecycle-js" targetNamespace="urn:ordo:bench">
   <process id="order-lifecycle-js" isExecutable="true">
     <startEvent id="start" />
@@ -78,6 +81,44 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
   </process>
 </definitions>`;
 
+const CHECKS_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="checks-js" targetNamespace="urn:ordo:bench">
+  <process id="order-checks-js" isExecutable="true">
+    <startEvent id="start" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="Task_ValidateAddress" />
+    <scriptTask id="Task_ValidateAddress" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f2" sourceRef="Task_ValidateAddress" targetRef="Gateway_AddressOk" />
+    <exclusiveGateway id="Gateway_AddressOk" default="f3" />
+    <sequenceFlow id="addressBad" sourceRef="Gateway_AddressOk" targetRef="Ticket_Address"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Ticket_Address" />
+    <sequenceFlow id="f3" sourceRef="Gateway_AddressOk" targetRef="Task_ValidatePayment" />
+    <scriptTask id="Task_ValidatePayment" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f4" sourceRef="Task_ValidatePayment" targetRef="Gateway_PaymentOk" />
+    <exclusiveGateway id="Gateway_PaymentOk" default="f5" />
+    <sequenceFlow id="paymentBad" sourceRef="Gateway_PaymentOk" targetRef="Ticket_Payment"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Ticket_Payment" />
+    <sequenceFlow id="f5" sourceRef="Gateway_PaymentOk" targetRef="Task_ValidateInvoiceIfRequested" />
+    <scriptTask id="Task_ValidateInvoiceIfRequested" scriptFormat="javascript"><script>next()</script></scriptTask>
+    <sequenceFlow id="f6" sourceRef="Task_ValidateInvoiceIfRequested" targetRef="Gateway_InvoiceOk" />
+    <exclusiveGateway id="Gateway_InvoiceOk" default="f7" />
+    <sequenceFlow id="invoiceBad" sourceRef="Gateway_InvoiceOk" targetRef="Ticket_Invoice"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <userTask id="Ticket_Invoice" />
+    <sequenceFlow id="f7" sourceRef="Gateway_InvoiceOk" targetRef="Gateway_Delivery" />
+    <exclusiveGateway id="Gateway_Delivery" default="f8" />
+    <sequenceFlow id="pickup" sourceRef="Gateway_Delivery" targetRef="EndEvent_ReadyForPickup"><conditionExpression xsi:type="tFormalExpression" language="javascript">next()</conditionExpression></sequenceFlow>
+    <endEvent id="EndEvent_ReadyForPickup" />
+    <sequenceFlow id="f8" sourceRef="Gateway_Delivery" targetRef="EndEvent_Released" />
+    <endEvent id="EndEvent_Released" />
+  </process>
+</definitions>`;
+
+export type BaselineDiagram = 'lifecycle' | 'checks';
+const DIAGRAMS: Record<BaselineDiagram, { xml: string; endsDone: boolean }> = {
+  // Lifecycle instances count as done where Ordo's orders settle, before any end; the checks' at their ends.
+  lifecycle: { xml: LIFECYCLE_XML, endsDone: false },
+  checks: { xml: CHECKS_XML, endsDone: true },
+};
+
 interface ScriptEnvironment {
   variables: { order: Order; settings: { approvalThreshold: string } };
   output: Record<string, unknown>;
@@ -96,6 +137,8 @@ const SCRIPTS: Record<string, ScriptFn> = {
   Task_ValidatePayment: (env) =>
     (env.output.paymentIssues = (lib['validate payment']!(env.variables.order) as Array<{ code: string }>).filter((i) => i.code !== 'PAYMENT_PENDING')),
   Task_ValidateInvoice: (env) => (env.output.invoiceIssues = lib['validate invoice']!(env.variables.order)),
+  Task_ValidateInvoiceIfRequested: (env) => (env.output.invoiceIssues = env.variables.order.invoice?.requested === true ? lib['validate invoice']!(env.variables.order) : []),
+  pickup: (env) => env.variables.order.delivery?.method === 'pickup_in_store',
   Task_ReserveStock: (env) =>
     (env.output.stockReservation = { reservationId: `RES-${env.variables.order.externalId}`, lines: env.variables.order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }),
   Task_HandOver: (env) =>
@@ -141,15 +184,16 @@ export interface BpmnEngineResult {
   instances: number;
   seconds: number;
   perSecond: number;
-  /** Where the instances parked, by element id. */
+  /** Where the instances parked, by element id (`end:<id>` for those that ended there). */
   parkedAt: Record<string, number>;
 }
 
 /** Run the orders one after another (bpmn-engine's work is single-threaded CPU, see BASELINES.md). */
-export async function runBpmnEngine(orders: readonly Order[], settings: { approvalThreshold: string }): Promise<BpmnEngineResult> {
+export async function runBpmnEngine(diagram: BaselineDiagram, orders: readonly Order[], settings: { approvalThreshold: string }): Promise<BpmnEngineResult> {
   type SourceContext = unknown;
-  const serializer = new Engine({ source: XML }) as unknown as { _serializeSource(xml: string): Promise<SourceContext> };
-  const sourceContext = await serializer._serializeSource(XML);
+  const { xml, endsDone } = DIAGRAMS[diagram];
+  const serializer = new Engine({ source: xml }) as unknown as { _serializeSource(xml: string): Promise<SourceContext> };
+  const sourceContext = await serializer._serializeSource(xml);
   const scripts = new CompiledScripts();
   const parkedAt: Record<string, number> = {};
 
@@ -161,7 +205,15 @@ export async function runBpmnEngine(orders: readonly Order[], settings: { approv
         parkedAt[api.id] = (parkedAt[api.id] ?? 0) + 1;
         void Promise.resolve(engine.stop()).then(() => resolve(), reject);
       });
-      engine.once('end', () => reject(new Error(`bpmn-engine ended ${order.externalId} instead of parking it`)));
+      let lastEnd = '';
+      listener.on('activity.end', (api: { id: string; type: string }) => {
+        if (api.type === 'bpmn:EndEvent') lastEnd = api.id;
+      });
+      engine.once('end', () => {
+        if (!endsDone) reject(new Error(`bpmn-engine ended ${order.externalId} instead of parking it`));
+        parkedAt[`end:${lastEnd}`] = (parkedAt[`end:${lastEnd}`] ?? 0) + 1;
+        resolve();
+      });
       engine.once('error', reject);
       void engine.execute({ listener, variables: { order, settings } } as unknown as Parameters<typeof engine.execute>[0]).catch(reject);
     });
@@ -179,9 +231,9 @@ export async function runBpmnEngine(orders: readonly Order[], settings: { approv
  * BASELINES.md) does not stay in the resident set of the process whose memory the engine benchmark
  * measures next. The orders are made in the child from the same generator and seed.
  */
-export function runBpmnEngineApart(instances: number, defectRate: number, settings: { approvalThreshold: string }): Promise<BpmnEngineResult> {
+export function runBpmnEngineApart(diagram: BaselineDiagram, instances: number, defectRate: number, settings: { approvalThreshold: string }): Promise<BpmnEngineResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(instances), String(defectRate), settings.approvalThreshold], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), diagram, String(instances), String(defectRate), settings.approvalThreshold], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -195,12 +247,13 @@ export function runBpmnEngineApart(instances: number, defectRate: number, settin
   });
 }
 
-// `node --import tsx scripts/bench/bpmn-engine-baseline.ts <instances> <defectRate> <approvalThreshold>`:
+// `node --import tsx scripts/bench/bpmn-engine-baseline.ts <lifecycle|checks> <instances> <defectRate> <approvalThreshold>`:
 // one pass, its result as JSON on the last line.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [instances, defectRate, approvalThreshold] = process.argv.slice(2);
+  const [diagram, instances, defectRate, approvalThreshold] = process.argv.slice(2);
+  if (diagram !== 'lifecycle' && diagram !== 'checks') throw new Error(`unknown diagram ${diagram}`);
   const orders = makeOrders(Number(instances), { defectRate: Number(defectRate), prefix: 'BPMN' });
-  const result = await runBpmnEngine(orders, { approvalThreshold: approvalThreshold! });
+  const result = await runBpmnEngine(diagram, orders, { approvalThreshold: approvalThreshold! });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }

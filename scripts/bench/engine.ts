@@ -1,29 +1,35 @@
 /**
- * `npm run bench:engine -- [--orders 20000] [--runs 1] [--defect-rate 0.2] [--quick]`
+ * `npm run bench:engine -- [--orders 20000] [--runs 1] [--defect-rate 0.2] [--process checks|lifecycle] [--quick]`
  *
  * `--quick`: 1,000 orders, TPC-B at scale 1 for 3 s, 100 bpmn-engine instances (a check that it runs).
  *
- * Orders per second through the default lifecycle (processes/order-lifecycle.bpmn), durably, with full
- * history, and in the same run the two baselines it is judged against:
+ * Orders per second through a diagram, durably, with full history, and in the same run the two baselines
+ * it is judged against. `--process checks` (the default, issue 4's benchmark): three FEEL script tasks
+ * checking the address, the payment and the invoice data, then a gateway to two ends
+ * (scripts/bench/checks-lifecycle.bpmn, deployed as the order lifecycle's next version). `--process
+ * lifecycle` (issue 8's engine figure, what `npm run bench` runs): the whole default lifecycle
+ * (processes/order-lifecycle.bpmn), with its two service jobs per released order.
  *
  * 1. engine: N orders go in through the real intake use case (`runtime.receive`, the intake behind POST /orders, 8
- *    callers at once, like HTTP requests) while the real worker loops (start → validations → the two
+ *    callers at once, like HTTP requests) while the real worker loops (with the lifecycle: its two
  *    service jobs with the default handlers) run in this process with Ordo's default settings and heap
  *    cap. `--warmup` orders (default 10,000) go through first, untimed; then the clock runs from the first
  *    insert until every order has settled: released, or on hold with its ticket. The outcome of every
  *    order is checked against what the checks say it must be.
  * 2. TPC-B: pgbench's built-in transaction in Node (scripts/bench/tpcb.ts) on the same PostgreSQL, one
  *    client and four; Debian's pgbench binary too when it is installed, as a cross-check.
- * 3. bpmn-engine 25: the same lifecycle in memory, fastest setup (scripts/bench/bpmn-engine-baseline.ts),
+ * 3. bpmn-engine 25: the same diagram in memory, fastest setup (scripts/bench/bpmn-engine-baseline.ts),
  *    in a child process, so its garbage does not stay in this process's resident set (rss_mb).
  *
  * PostgreSQL: DATABASE_URL's server, else Ordo's embedded PostgreSQL in a temporary folder with Ordo's
  * own settings (fsync and synchronous_commit on). The last line:
- *   RESULT engine_per_s=… tpcb_per_s=… ratio_tpcb=… bpmn_engine_per_s=… ratio_bpmn_engine=… p99_ms=… rss_mb=…
+ *   RESULT engine_per_s=… tpcb_per_s=… ratio_tpcb=… bpmn_engine_per_s=… ratio_bpmn_engine=… p99_ms=… rss_mb=… process=…
  * (medians over the runs; tpcb_per_s is pgbench's one-client rate when the binary is installed, else the
  * Node version's; p99 of intake→settled per order; rss_mb the peak resident memory of this process, which
  * runs intake and workers).
  */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -60,7 +66,7 @@ import { verifyOutcomes, type Settled } from './verify.ts';
 const cli = commandLine({
   name: 'bench:engine',
   usage: 'npm run bench:engine -- [options]',
-  about: 'Orders per second through the default lifecycle, durably, against TPC-B and bpmn-engine on the same machine (docs/PERFORMANCE.md).',
+  about: 'Orders per second through a diagram (the three checks and a gateway, or the default lifecycle), durably, against TPC-B and bpmn-engine on the same machine (docs/PERFORMANCE.md).',
   options: {
     quick: { type: 'boolean', description: 'small sizes and short baselines: a check that the benchmark runs, not a figure to quote' },
     orders: { type: 'string', value: 'n', description: 'orders per run (default 20000; 1000 with --quick)' },
@@ -80,6 +86,9 @@ const cli = commandLine({
     'tpcb-seconds': { type: 'string', value: 'seconds', description: 'TPC-B run time per client count (default 10; 3 with --quick)' },
     'bpmn-instances': { type: 'string', value: 'n', description: 'bpmn-engine instances (default 1000; 100 with --quick)' },
     phases: { type: 'string', default: 'engine,tpcb,bpmn', value: 'list', description: 'what to measure, comma-separated' },
+    // Issue 4's benchmark diagram is three script tasks and a gateway (scripts/bench/checks-lifecycle.bpmn);
+    // issue 8's engine figure is the whole default lifecycle, with its two service jobs per released order.
+    process: { type: 'string', default: 'checks', value: 'checks|lifecycle', description: 'the diagram the orders run through: the three checks and a gateway, or the whole default lifecycle' },
     'count-queries': { type: 'boolean', description: 'count the statements the engine phase sends, by kind: where the round trips go' },
     'wait-events': { type: 'boolean', description: "sample pg_stat_activity during the run: where the busy backends' time goes (CPU, WAL sync, locks)" },
     'pg-statements': { type: 'boolean', description: "load pg_stat_statements (embedded PostgreSQL only) and list where PostgreSQL's time goes per order" },
@@ -104,6 +113,8 @@ const TPCB_SCALE = cli.int('tpcb-scale', { min: 1, default: QUICK ? 1 : 10 });
 const TPCB_SECONDS = cli.num('tpcb-seconds', { above: 0, default: QUICK ? 3 : 10 });
 const BPMN_INSTANCES = cli.int('bpmn-instances', { min: 1, default: QUICK ? 100 : 1_000 });
 const PHASES = new Set(cli.choices('phases', ['engine', 'tpcb', 'bpmn']));
+const PROCESS = cli.choice('process', ['checks', 'lifecycle']);
+const CHECKS_DIAGRAM = fileURLToPath(new URL('./checks-lifecycle.bpmn', import.meta.url));
 if (args.template && !process.env.DATABASE_URL) {
   cli.fail('--template copies a database on the server DATABASE_URL names (one seeded with `npm run seed`); set DATABASE_URL.');
 }
@@ -156,6 +167,8 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   const config = { ...loadConfig({}), lifecycleStart: LIFECYCLE_START };
   const runtime = createRuntime({ db: database.db, boss, logger: quiet, config });
   await runtime.deployDefaults(PROCESSES_DIR);
+  // The checks diagram goes in as the order lifecycle's next version, as an analyst would deploy it.
+  if (PROCESS === 'checks') await runtime.deploy(await readFile(CHECKS_DIAGRAM), 'bench', 'checks-lifecycle.bpmn');
 
   // What each order must become, worked out before the clock starts; the orders themselves are made again
   // one at a time during intake, so this process does not hold 20,000 of them (its memory is measured).
@@ -334,7 +347,7 @@ async function runEngine(adminUrl: string, run: number, postmasterPid: number | 
   }
 
   // Verify: every order ended as its checks say, one instance each, both jobs recorded once per released order.
-  await verifyOutcomes(database.db, generator.prefix, expected);
+  await verifyOutcomes(database.db, generator.prefix, expected, { jobsPerReleasedOrder: PROCESS === 'checks' ? 0 : 2 });
   const rows = await database.db.selectFrom('orders').select(['external_id', 'updated_at']).where('created_at', '>=', runStart).execute();
   const { rows: historyRows } = await sql<{ n: string }>`
     select coalesce(sum(json_array_length(s.entries)), 0)::text as n
@@ -408,7 +421,7 @@ async function main() {
         console.log(`  ${describeTpcb(t, TPCB_SCALE)}`);
       }
       if (PHASES.has('bpmn')) {
-        const b = await runBpmnEngineApart(BPMN_INSTANCES, DEFECT_RATE, { approvalThreshold: loadConfig({}).approvalThreshold });
+        const b = await runBpmnEngineApart(PROCESS, BPMN_INSTANCES, DEFECT_RATE, { approvalThreshold: loadConfig({}).approvalThreshold });
         r.bpmn = b.perSecond;
         console.log(`  bpmn-engine 25 (in memory, compiled JS scripts): ${b.instances} instances in ${fmt(b.seconds, 1)} s → ${fmt(b.perSecond, 1)} inst/s; parked at ${JSON.stringify(b.parkedAt)}`);
       }
@@ -448,7 +461,7 @@ async function main() {
         `node_cpu_ms_per_order=${m(nodeCpu, 2)} pg_cpu_ms_per_order=${m(pgCpu, 2)}`,
     );
     console.log(
-      `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)}`,
+      `RESULT engine_per_s=${m(engine)} tpcb_per_s=${m(tpcb)} ratio_tpcb=${m(ratioTpcb, 2)} bpmn_engine_per_s=${m(bpmn, 1)} ratio_bpmn_engine=${m(ratioBpmn, 1)} p99_ms=${m(p99)} rss_mb=${m(rss)} process=${PROCESS}`,
     );
   } finally {
     if (!server.embedded) {

@@ -6,7 +6,7 @@
  * runs as a child process, one after the other (they would only measure each other on two cores), on its
  * own throwaway PostgreSQL (or DATABASE_URL's server):
  *
- * 1. engine   scripts/bench/engine.ts     orders/s through the lifecycle vs TPC-B and bpmn-engine
+ * 1. engine   scripts/bench/engine.ts     orders/s through the default lifecycle vs TPC-B and bpmn-engine
  * 2. http     scripts/bench/http.ts       orders/s through POST /orders (autocannon, 16 connections) until
  *                                         settled, p50/p99, vs GET /healthz and TPC-B; web and worker RSS
  * 3. scale    scripts/bench/scale-out.ts  1 vs 2 worker processes on the same queued orders
@@ -51,7 +51,7 @@ const SIZES = {
 interface Bench {
   name: string;
   /** The command, or why it is skipped. */
-  command: { file: string; args: string[] } | { skip: string };
+  command: { file: string; args: string[]; fixed?: string[] } | { skip: string };
   /** Sizes for a full run (`--quick` leaves them to the benchmark's own quick sizes). */
   sizes?: string[];
 }
@@ -70,15 +70,16 @@ function consoleCommand(): Bench['command'] {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'engine', command: nodeScript('scripts/bench/engine.ts', ordoNodeFlags('all')), sizes: ['--orders', SIZES.engine, '--bpmn-instances', '300'] },
+  // Issue 8's engine figure: the whole default lifecycle (bench:engine's own default is issue 4's three checks).
+  { name: 'engine', command: { ...nodeScript('scripts/bench/engine.ts', ordoNodeFlags('all')), fixed: ['--process', 'lifecycle'] }, sizes: ['--orders', SIZES.engine, '--bpmn-instances', '300'] },
   { name: 'http', command: nodeScript('scripts/bench/http.ts'), sizes: ['--orders', SIZES.http] },
   { name: 'scale', command: nodeScript('scripts/bench/scale-out.ts'), sizes: ['--orders', SIZES.scale] },
   { name: 'console', command: consoleCommand() },
 ];
 
 /** Run one benchmark, its output passed through as it comes, and collect its RESULT lines. */
-function run(bench: Bench, command: { file: string; args: string[] }): Promise<{ code: number | null; results: string[] }> {
-  const extra = ['--runs', RUNS, ...(args.quick ? ['--quick'] : (bench.sizes ?? []))];
+function run(bench: Bench, command: { file: string; args: string[]; fixed?: string[] }): Promise<{ code: number | null; results: string[] }> {
+  const extra = [...(command.fixed ?? []), '--runs', RUNS, ...(args.quick ? ['--quick'] : (bench.sizes ?? []))];
   return new Promise((resolve, reject) => {
     const child = spawn(command.file, [...command.args, ...extra], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     const results: string[] = [];

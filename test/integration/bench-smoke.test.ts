@@ -31,16 +31,21 @@ function runBench(script: string, args: string[]): Promise<{ code: number | null
 }
 
 describe('benchmarks', () => {
-  it(
-    'bench:engine warms up, runs its orders through intake and the workers, verifies them and measures both baselines',
-    async () => {
+  it.each([
+    ['checks', /parked at \{.*"end:EndEvent_Released":\d+/],
+    ['lifecycle', /parked at \{.*"Event_Delivered":\d+/],
+  ])(
+    'bench:engine --process %s warms up, runs its orders through intake and the workers, verifies them and measures both baselines on the same diagram',
+    async (diagram, bpmnEngineParking) => {
       const { code, output } = await runBench('scripts/bench/engine.ts', [
-        '--orders', '60', '--warmup', '20', '--runs', '1', '--tpcb-scale', '1', '--tpcb-seconds', '1', '--bpmn-instances', '10',
+        '--process', diagram, '--orders', '60', '--warmup', '20', '--runs', '1', '--tpcb-scale', '1', '--tpcb-seconds', '1', '--bpmn-instances', '10',
       ]);
       expect(code, output).toBe(0);
       expect(output).toMatch(/warm-up: 20 orders settled/);
       expect(output).toMatch(/settled per second: \d/);
+      expect(output).toMatch(bpmnEngineParking);
       const result = parseResultLines(output);
+      expect(result.process).toBe(diagram);
       expect(Number(result.engine_per_s), output).toBeGreaterThan(0);
       expect(Number(result.tpcb_per_s)).toBeGreaterThan(0);
       expect(Number(result.ratio_tpcb)).toBeGreaterThan(0);
