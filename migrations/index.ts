@@ -11,6 +11,7 @@ import * as m0009 from './0009_trim_write_path.ts';
 import * as m0010 from './0010_history_steps.ts';
 import * as m0011 from './0011_intake_definition_guard.ts';
 import * as m0012 from './0012_hide_chosen_token_prefixes.ts';
+import * as m0013 from './0013_tally_queue_codes.ts';
 
 /**
  * Every migration, by name, in order. Listed statically (not read from the folder at run time) so the
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_history_steps': m0010,
   '0011_intake_definition_guard': m0011,
   '0012_hide_chosen_token_prefixes': m0012,
+  '0013_tally_queue_codes': m0013,
 };

@@ -39,6 +39,19 @@ export interface OpenTicketTally {
   total: number;
   queues: Array<{ queue: string; count: number }>;
   codes: Array<{ code: string; count: number }>;
+  /** Per queue and code (pairs with tickets only), by queue then code. */
+  pairs: Array<{ queue: string; code: string; count: number }>;
+}
+
+/** The tally's key for a (queue, code) pair, as migration 0013's trigger writes it (`json_build_array(queue, code)::text`). */
+export function queueCodeKey(queue: string, code: string): string {
+  return `[${JSON.stringify(queue)}, ${JSON.stringify(code)}]`;
+}
+
+/** Open tickets in `queue` (every queue when empty) with `code`, from the tally. */
+export function openWithCode(tally: OpenTicketTally, code: string, queue?: string): number {
+  if (!queue) return tally.codes.find((c) => c.code === code)?.count ?? 0;
+  return tally.pairs.find((p) => p.queue === queue && p.code === code)?.count ?? 0;
 }
 
 /** What the open-ticket tally reads: the tally rows summed per (kind, key), and how many rows each sum took. */
@@ -64,7 +77,14 @@ export async function openTicketTallyFrom(db: DbOrTx, rows: readonly OpenTicketT
     .filter((r) => r.kind === 'code' && Number(r.n) > 0)
     .map((r) => ({ code: r.key, count: Number(r.n) }))
     .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-  return { total: queues.reduce((s, q) => s + q.count, 0), queues, codes };
+  const pairs = rows
+    .filter((r) => r.kind === 'queue_code' && Number(r.n) > 0)
+    .map((r) => {
+      const [queue, code] = JSON.parse(r.key) as [string, string];
+      return { queue, code, count: Number(r.n) };
+    })
+    .sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return { total: queues.reduce((s, q) => s + q.count, 0), queues, codes, pairs };
 }
 
 /** Orders per status (statuses without orders left out). */

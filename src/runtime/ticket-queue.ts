@@ -145,8 +145,8 @@ export function narrowsQueue(filters: TicketFilters): boolean {
 
 /**
  * What the queue page shows around its rows, in one statement: the open-ticket tally (tabs, code filter,
- * navigation), the assignable users (filter and bulk assignment) and, when filters narrow the queue, how
- * many tickets they match. One round trip less per page than reading them apart.
+ * navigation), the assignable users (filter and bulk assignment) and, when filters other than a problem
+ * code narrow the queue, how many tickets they match (null: the tally knows). One round trip less per page than reading them apart.
  *
  * The matches are counted from the first MATCH_COUNT_CAP + 1 rows the filters find, in whatever order an
  * index finds them fastest (the page's own WHERE, without the queue and without a cursor), grouped by
@@ -155,7 +155,8 @@ export function narrowsQueue(filters: TicketFilters): boolean {
  * match of a filter that one queue holds a handful of.
  */
 export async function queueSurroundings(db: DbOrTx, filters: TicketFilters = {}, limit = 500): Promise<{ tally: OpenTicketTally; users: Assignee[]; matches: QueueMatches | null }> {
-  const narrowed = narrowsQueue(filters);
+  // A problem code alone is counted by the tally, per queue too (null matches: read them from it).
+  const narrowed = narrowsQueue({ ...filters, code: undefined });
   const over = MATCH_COUNT_CAP + 1;
   // Unreferenced without filters, the CTE is then not run at all; written only when needed all the same.
   const matched = narrowed

@@ -411,7 +411,16 @@ export function ticketPage(filters: TicketFilters, sort: TicketSort = 'due', lim
   else conds.push(sql`tickets.status = ${filters.status}`);
   if (filters.queue) conds.push(sql`tickets.queue = ${filters.queue}`);
   if (filters.kind) conds.push(sql`tickets.kind = ${filters.kind}`);
-  if (filters.code) conds.push(sql`tickets.codes @> array[${filters.code}]::text[]`);
+  if (filters.code) {
+    conds.push(sql`tickets.codes @> array[${filters.code}]::text[]`);
+    // Open tickets with the code (in the queue) are counted by the tally: when it says none, the
+    // statement ends on this one-time test instead of walking every open ticket (of the queue) in due
+    // order for a match that is not there, which the planner cannot foresee.
+    if (filters.status === undefined || filters.status === 'active' || filters.status === 'open' || filters.status === 'in_progress') {
+      const key = filters.queue ? sql`json_build_array(${filters.queue}::text, ${filters.code}::text)::text` : sql`${filters.code}::text`;
+      conds.push(sql`(select coalesce(sum(delta), 0) from open_ticket_tally where kind = ${filters.queue ? 'queue_code' : 'code'} and key = ${key}) > 0`);
+    }
+  }
   if (filters.assigneeId) conds.push(sql`tickets.assignee_id = ${filters.assigneeId}`);
   if (filters.unassigned) conds.push(sql`tickets.assignee_id is null`);
   if (filters.orderId) conds.push(sql`tickets.order_id = ${filters.orderId}`);

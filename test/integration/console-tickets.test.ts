@@ -247,8 +247,8 @@ describe('/tickets, the queue', () => {
     }
   });
 
-  it('counts a problem code past 200 exactly from the tally, and says which tabs it did not count', async () => {
-    // 216 tickets with a code of their own: the only filter is that code, so the tally's count is the filter's.
+  it('counts a problem code past 200 exactly from the tally, on every tab, and answers a queue without it at once', async () => {
+    // 216 tickets with a code of their own: the only filter is that code, so the tally's counts (per code, per queue and code) are the filter's.
     const code = `CAP_CODE_${Date.now()}`;
     await sql`insert into tickets (order_id, instance_id, wait_id, element_id, element_name, kind, status, queue, priority, priority_rank, due_at, title, issues, codes, instructions, fields)
           select order_id, instance_id, wait_id || '-c' || i, element_id, element_name, kind, status, 'payment', priority, priority_rank, due_at, ${code} || ' ' || i, issues, array[${code}]::text[], instructions, fields
@@ -256,18 +256,24 @@ describe('/tickets, the queue', () => {
     try {
       const tab = (html: string, label: string) => new RegExp(`>${label} <span class="count[^"]*"[^>]*>([^<]+)</span></a>`).exec(html)?.[1];
       const page = await operator.get(`/tickets?code=${code}`);
-      expect(tab(page.text, 'All')).toBe('216');
+      expect([tab(page.text, 'All'), tab(page.text, 'payment'), tab(page.text, 'address'), tab(page.text, 'invoice')]).toEqual(['216', '216', '0', '0']);
       expect(page.text).toContain('Showing 1–50 of 216</span>');
-      // Tabs past the cap say they were not counted rather than showing nothing.
-      expect(tab(page.text, 'address')).toBe('–');
-      expect(page.text).toContain('title="Not counted: these filters match more than 200 tickets"');
+      expect(page.text).toContain('aria-label="Queues (counts match the filters)"');
+      expect(page.text).not.toContain('title="Not counted');
       // The menu's count is of every open ticket with the code, and says so.
       expect(page.text).toContain('(216 open)</option>');
-      // The chosen tab keeps its capped count; with a search besides the code, All is capped again.
-      expect(tab((await operator.get(`/tickets?code=${code}&queue=payment`)).text, 'payment')).toBe('200+');
+      const payment = await operator.get(`/tickets?code=${code}&queue=payment`);
+      expect(tab(payment.text, 'payment')).toBe('216');
+      expect(payment.text).toContain('Showing 1–50 of 216</span>');
+      const address = await operator.get(`/tickets?code=${code}&queue=address`);
+      expect(tab(address.text, 'address')).toBe('0');
+      expect(address.text).toContain('No tickets match these filters.');
+      // With a search besides the code, the counts are the capped matches again.
       const searched = await operator.get(`/tickets?code=${code}&q=${code}`);
       expect(tab(searched.text, 'All')).toBe('200+');
       expect(searched.text).toContain('Showing 1–50 of 200+</span>');
+      expect(tab(searched.text, 'address')).toBe('–');
+      expect(searched.text).toContain('title="Not counted: these filters match more than 200 tickets"');
     } finally {
       await t.database.db.deleteFrom('tickets').where('title', 'like', `${code} %`).execute();
     }

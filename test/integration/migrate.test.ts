@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as m0012 from '../../migrations/0012_hide_chosen_token_prefixes.ts';
+import * as m0013 from '../../migrations/0013_tally_queue_codes.ts';
 import { migrateToLatest, MigrationError } from '../../src/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -34,6 +35,39 @@ describe('migrations', () => {
       { name: 'dev-token', prefix: '' },
       { name: 'ordo_Ab-9', prefix: 'ordo_Ab-9' },
     ]);
+  });
+
+  it('0013 counts the open tickets already there per (queue, code); down takes those counts away again', async () => {
+    await database.db.connection().execute(async (db) => {
+      // As the migrator runs them: each in a transaction of its own.
+      const migrate = (m: typeof m0013.up) => db.transaction().execute((trx) => m(trx));
+      await migrate(m0013.down);
+      // Tickets as an older Ordo left them (no orders or instances behind them: foreign keys off for the insert).
+      await sql`set session_replication_role = replica`.execute(db);
+      await sql`insert into tickets (instance_id, wait_id, element_id, kind, status, queue, priority, priority_rank, title, codes)
+        select gen_random_uuid(), 'w' || i, 'Task', 'validation', case when i = 4 then 'resolved' else 'open' end, case when i < 3 then 'address' else 'payment' end,
+          'high', 2, 'T' || i, case when i = 1 then array['PHONE_MISSING', 'EMAIL_INVALID'] else array['PHONE_MISSING'] end
+        from generate_series(1, 4) i`.execute(db);
+      await sql`set session_replication_role = origin`.execute(db);
+      const pairs = () => sql<{ key: string; n: number }>`select key, sum(delta)::int as n from open_ticket_tally where kind = 'queue_code' group by key order by key`.execute(db).then((r) => r.rows);
+      expect(await pairs()).toEqual([]);
+      await migrate(m0013.up);
+      expect(await pairs()).toEqual([
+        { key: '["address", "EMAIL_INVALID"]', n: 1 },
+        { key: '["address", "PHONE_MISSING"]', n: 2 },
+        { key: '["payment", "PHONE_MISSING"]', n: 1 },
+      ]);
+      // Closing one moves its pairs' counts down through the trigger.
+      await sql`update tickets set status = 'resolved' where title = 'T1'`.execute(db);
+      expect(await pairs()).toEqual([
+        { key: '["address", "EMAIL_INVALID"]', n: 0 },
+        { key: '["address", "PHONE_MISSING"]', n: 1 },
+        { key: '["payment", "PHONE_MISSING"]', n: 1 },
+      ]);
+      await migrate(m0013.down);
+      expect(await pairs()).toEqual([]);
+      await migrate(m0013.up);
+    });
   });
 
   it('report the migration that failed, and leave nothing of it behind', async () => {

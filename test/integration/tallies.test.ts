@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/orders/schema.ts';
 import { FOLD_AFTER_ROWS, openTicketTally, orderStatusTally } from '../../src/runtime/tallies.ts';
 import { assignableUsers, queueSurroundings } from '../../src/runtime/ticket-queue.ts';
+import { listTickets, ticketPage, type TicketFilters } from '../../src/runtime/tickets.ts';
 import { validOrder } from '../fixtures/orders.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { eventually } from './engine/helpers.ts';
@@ -38,18 +39,21 @@ async function counted() {
   const db = t.database.db;
   const queues = await sql<{ queue: string; n: number }>`select queue, count(*)::int as n from tickets where status in ('open', 'in_progress') group by queue order by queue`.execute(db);
   const codes = await sql<{ code: string; n: number }>`select c as code, count(*)::int as n from tickets, unnest(codes) c where status in ('open', 'in_progress') group by c`.execute(db);
+  const pairs = await sql<{ queue: string; code: string; n: number }>`select queue, c as code, count(*)::int as n from tickets, unnest(codes) c where status in ('open', 'in_progress') group by queue, c order by queue, c`.execute(db);
   const statuses = await sql<{ status: string; n: number }>`select status, count(*)::int as n from orders group by status`.execute(db);
   return {
     total: queues.rows.reduce((s, r) => s + r.n, 0),
     queues: queues.rows.map((r) => ({ queue: r.queue, count: r.n })),
     codes: codes.rows.map((r) => ({ code: r.code, count: r.n })).sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : 1)),
+    pairs: pairs.rows.map((r) => ({ queue: r.queue, code: r.code, count: r.n })),
     statuses: Object.fromEntries(statuses.rows.map((r) => [r.status, r.n])),
   };
 }
 
 async function expectTalliesRight() {
   const [tally, statuses, truth, page, users] = await Promise.all([openTicketTally(t.database.db), orderStatusTally(t.database.db), counted(), queueSurroundings(t.database.db), assignableUsers(t.database.db)]);
-  expect({ total: tally.total, queues: tally.queues, codes: tally.codes, statuses: Object.fromEntries(statuses) }).toEqual(truth);
+  expect({ total: tally.total, queues: tally.queues, codes: tally.codes, pairs: tally.pairs, statuses: Object.fromEntries(statuses) }).toEqual(truth);
+  expect(truth.pairs.length).toBeGreaterThan(0);
   // The queue page reads the same tally together with the assignees in one statement.
   expect(page.tally).toEqual(tally);
   expect(page.users).toEqual(users);
@@ -125,4 +129,37 @@ describe('running tallies', () => {
     expect(after).toBeLessThan(Math.min(before + FOLD_AFTER_ROWS, 100));
     await expectTalliesRight();
   });
+
+  it('end a page of a queue holding no ticket with the code on the tally, without reading the queue', async () => {
+    const ids = await Promise.all([post(order((o) => (o.customer.phone = null))), post(order((o) => (o.payment.status = 'failed')))]);
+    await settled(ids);
+    /** How often the page's statement scanned the tickets (0: the tally's one-time test ended it). */
+    const ticketScans = async (filters: TicketFilters) => {
+      const p = ticketPage(filters, 'due', 50);
+      const query = t.database.db.selectFrom('tickets').select('tickets.id').where(p.where).orderBy(p.order).limit(51).compile();
+      const { rows } = await t.database.db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(CompiledQuery.raw(`explain (analyze, format json) ${query.sql}`, [...query.parameters]));
+      const loops: number[] = [];
+      const walk = (node: PlanNode) => {
+        if (node['Relation Name'] === 'tickets') loops.push(node['Actual Loops']);
+        node.Plans?.forEach(walk);
+      };
+      walk(rows[0]!['QUERY PLAN'][0]!.Plan);
+      expect(loops.length).toBeGreaterThan(0);
+      return Math.max(...loops);
+    };
+    // The address queue has open tickets, none of them with a failed payment; PHONE_MISSING it has.
+    expect(await ticketScans({ queue: 'address', code: 'PHONE_MISSING' })).toBe(1);
+    expect(await ticketScans({ queue: 'address', code: 'PAYMENT_FAILED' })).toBe(0);
+    expect(await ticketScans({ code: 'NO_SUCH_CODE' })).toBe(0);
+    // Closed tickets are not in the tally: a filter on them is read from the tickets.
+    expect(await ticketScans({ queue: 'address', code: 'PAYMENT_FAILED', status: 'resolved' })).toBe(1);
+    expect((await listTickets(t.database.db, { queue: 'address', code: 'PAYMENT_FAILED' })).items).toEqual([]);
+    expect((await listTickets(t.database.db, { queue: 'payment', code: 'PAYMENT_FAILED' })).items.length).toBeGreaterThan(0);
+  });
 });
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}

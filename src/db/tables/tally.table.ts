@@ -6,7 +6,8 @@ import type { Generated } from 'kysely';
  */
 export interface OpenTicketTallyTable {
   id: Generated<string>;
-  kind: 'queue' | 'code';
+  /** 'queue_code': key `["<queue>","<code>"]` (migration 0013). */
+  kind: 'queue' | 'code' | 'queue_code';
   key: string;
   delta: string;
 }

@@ -47,11 +47,12 @@ export const TicketViewSchema = Type.Object(
 /** One event of a ticket's life (opened, assigned, comment, retried, resolved, ...), oldest first. */
 export const TicketEventSchema = Type.Object({ at: Type.String({ format: 'date-time' }), actor: Type.String(), kind: Type.String(), data: Type.Unknown() });
 
-/** Open tickets counted over the whole queue (not only this page): per queue and per issue code. */
+/** Open tickets counted over the whole queue (not only this page): per queue, per issue code, per both. */
 const TicketCountsSchema = Type.Object({
   total: Type.Integer(),
   queues: Type.Array(Type.Object({ queue: Type.String(), count: Type.Integer() })),
   codes: Type.Array(Type.Object({ code: Type.String(), count: Type.Integer() })),
+  pairs: Type.Array(Type.Object({ queue: Type.String(), code: Type.String(), count: Type.Integer() }), { description: 'Open tickets per queue and issue code (pairs with tickets only).' }),
 });
 
 export const TicketPageSchema = Type.Object({ items: Type.Array(ref(TicketViewSchema)), nextCursor: Type.Union([Type.String(), Type.Null()]), counts: TicketCountsSchema });

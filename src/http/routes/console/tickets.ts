@@ -7,7 +7,7 @@ import { BulkError, getBulk, startBulk } from '../../../runtime/bulk.ts';
 import { orderProcess } from '../../../runtime/order-overview.ts';
 import { getOrder, isUuid, type OrderRecord } from '../../../runtime/orders.ts';
 import { MATCH_COUNT_CAP, narrowsQueue, ordersForTickets, otherOpenTickets, queuePage, queueSurroundings, ticketProblems, type QueueMatches } from '../../../runtime/ticket-queue.ts';
-import type { OpenTicketTally } from '../../../runtime/tallies.ts';
+import { openWithCode, type OpenTicketTally } from '../../../runtime/tallies.ts';
 import {
   assignTicket,
   cancelOrder,
@@ -173,24 +173,20 @@ function countText(n: number, capped: boolean): string {
 }
 
 /**
- * The queue tabs' counts and the number of tickets the current selection holds. Without filters, from the
- * open-ticket tally (exact). With them, from the capped matches: within the cap every tab is exact; past
- * it, All reads "200+", the chosen queue has its own capped count and the other tabs show none (only
- * a lower bound is known for them). When a problem code is the only filter, the tally knows All exactly
- * (a ticket's codes are distinct, so its per-code count is the filter's count): "216", not "200+".
+ * The queue tabs' counts and the number of tickets the current selection holds. Without filters, or with a
+ * problem code as the only one, from the open-ticket tally (exact: it counts per queue, per code and per
+ * both). With other filters, from the capped matches: within the cap every tab is exact; past it, All
+ * reads "200+", the chosen queue has its own capped count and the other tabs show none (only a lower
+ * bound is known for them).
  */
 function queueCounts(tally: OpenTicketTally, matches: QueueMatches | null, queue: string, filters: TicketFilters) {
   if (!matches) {
-    const inQueue = queue ? (tally.queues.find((q) => q.queue === queue)?.count ?? 0) : tally.total;
-    return { capped: false, allExact: true, all: tally.total, of: (q: string): number | null => tally.queues.find((x) => x.queue === q)?.count ?? 0, selected: inQueue };
+    const code = filters.code;
+    const count = (q: string): number => (code ? openWithCode(tally, code, q) : q ? (tally.queues.find((x) => x.queue === q)?.count ?? 0) : tally.total);
+    return { capped: false, allExact: true, all: count(''), of: (q: string): number | null => count(q), selected: count(queue) };
   }
   const over = matches.total > MATCH_COUNT_CAP;
   const of = (q: string): number | null => (q === queue && matches.inQueue !== null ? matches.inQueue : over ? null : (matches.perQueue.get(q) ?? 0));
-  const exact = over && filters.code && !narrowsQueue({ ...filters, code: undefined }) ? (tally.codes.find((c) => c.code === filters.code)?.count ?? null) : null;
-  if (exact !== null) {
-    // Capped when another tab is chosen: that tab's count still comes from the capped matches.
-    return { capped: true, allExact: true, all: Math.max(exact, matches.total), of, selected: queue ? (matches.inQueue ?? 0) : Math.max(exact, matches.total) };
-  }
   return { capped: true, allExact: false, all: matches.total, of, selected: queue ? (matches.inQueue ?? 0) : matches.total };
 }
 
@@ -247,7 +243,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
         }),
       ],
       // With filters the tabs count what they match, which the tabs say (a screen reader hears it too).
-      countsFiltered: !!matches,
+      countsFiltered: narrowsQueue(filters),
       // The menu counts every open ticket with the code, whatever the other filters: it says so ("216 open").
       codes: counts.codes.map((c) => ({ value: c.code, label: `${codeInWords(c.code)} (${c.count.toLocaleString('en-US')} open)`, selected: c.code === form.code })),
       uncountedTitle: `Not counted: these filters match more than ${MATCH_COUNT_CAP} tickets`,
