@@ -19,7 +19,7 @@ import { ticketRoutes } from './routes/api/tickets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerJsonBodyParser } from './json-body.ts';
 import { HttpProblem } from './problem.ts';
-import { ProblemSchema } from './schemas/common.ts';
+import { LOCATION_HEADER, ProblemSchema } from './schemas/common.ts';
 import { OrderSummarySchema, OrderViewSchema } from './schemas/orders.ts';
 import { InstanceViewSchema } from './schemas/processes.ts';
 import { BulkViewSchema, TicketViewSchema } from './schemas/tickets.ts';
@@ -152,12 +152,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 /** The operation key the `transform` above sets on a route whose body is optional; never left in the document. */
 const OPTIONAL_BODY = 'x-ordo-optional-body';
 
-type OpenApiOperation = { responses?: Record<string, { content?: Record<string, unknown> }>; requestBody?: { required?: boolean }; [OPTIONAL_BODY]?: boolean };
+type OpenApiOperation = {
+  responses?: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
+  requestBody?: { required?: boolean };
+  [OPTIONAL_BODY]?: boolean;
+  [LOCATION_HEADER]?: Record<string, string>;
+};
 type OpenApiDocument = { paths?: Record<string, Record<string, OpenApiOperation>> };
 
 /**
  * Every 4xx/5xx response of the document with its content under application/problem+json; optional
- * request bodies not required.
+ * request bodies not required; the Location header on the answers a route says carry one.
  */
 export function problemJsonResponses(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
@@ -166,6 +171,11 @@ export function problemJsonResponses(document: OpenApiDocument): OpenApiDocument
         if (operation.requestBody) operation.requestBody.required = false;
         delete operation[OPTIONAL_BODY];
       }
+      for (const [status, target] of Object.entries(operation[LOCATION_HEADER] ?? {})) {
+        const response = operation.responses?.[status];
+        if (response) response.headers = { ...response.headers, Location: { description: target, required: true, schema: { type: 'string', format: 'uri-reference' } } };
+      }
+      delete operation[LOCATION_HEADER];
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (!/^[45]\d\d$/.test(status) || !response.content?.['application/json']) continue;
         response.content = { 'application/problem+json': response.content['application/json'] };

@@ -15,7 +15,7 @@ import { deploy, eventually, fixture } from './engine/helpers.ts';
 type Operation = {
   parameters?: Array<{ name: string; in: string; description?: string }>;
   requestBody?: { required?: boolean; content: Record<string, { schema?: unknown }> };
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses: Record<string, { content?: Record<string, { schema?: unknown }>; headers?: Record<string, { required?: boolean; description?: string }> }>;
 };
 type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Record<string, unknown>> } };
 
@@ -51,6 +51,11 @@ function conforms(res: Response, method: string, path: string): void {
   expect(response, `${said}: status not documented (documented: ${Object.keys(op!.responses)})`).toBeDefined();
   const mediaType = String(res.headers['content-type']).split(';')[0]!;
   expect(Object.keys(response!.content ?? {}), said).toContain(mediaType);
+  // A header the document says the answer carries is there, and a Location leads back into the API.
+  for (const [name, header] of Object.entries(response!.headers ?? {})) {
+    if (header.required) expect(res.headers[name.toLowerCase()], `${said}: no ${name} header`).toBeDefined();
+  }
+  if (response!.headers?.Location) expect(res.headers.location, said).toMatch(/^\/api\/v1\/[a-z]+\/[^/?#]+/);
   const validate = ajv.getSchema(`openapi.json#/${pointer('paths', path, method, 'responses', String(res.status), 'content', mediaType, 'schema')}`)!;
   expect(validate(res.body), `${said}: ${JSON.stringify(validate.errors?.slice(0, 5))}\n${JSON.stringify(res.body).slice(0, 1500)}`).toBe(true);
 }
@@ -96,6 +101,17 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/api/v1/tickets/{id}/complete']!.post!.requestBody).toMatchObject({ required: false });
     expect(doc.paths['/api/v1/orders']!.post!.requestBody).toMatchObject({ required: true });
     expect(JSON.stringify(doc)).not.toContain('x-ordo-optional-body');
+  });
+
+  it('lists the Location header on the answers that carry one: a new order, a deployed version, a started instance, a bulk action', () => {
+    const located = operations().flatMap(({ name, op }) =>
+      Object.entries(op.responses)
+        .filter(([, r]) => r.headers?.Location)
+        .map(([status]) => `${name} ${status}`),
+    );
+    expect(located.sort()).toEqual(['POST /api/v1/orders 200', 'POST /api/v1/orders 201', 'POST /api/v1/processes 201', 'POST /api/v1/processes/{key}/instances 201', 'POST /api/v1/tickets/bulk 202']);
+    expect(doc.paths['/api/v1/processes']!.post!.responses['201']!.headers!.Location!.description).toMatch(/\/api\/v1\/processes\/\{key\}\/versions\/\{version\}/);
+    expect(JSON.stringify(doc)).not.toContain('x-ordo-location');
   });
 
   it('documents the BPMN XML body of a deployment and a what-if under each media type the routes take', () => {

@@ -44,5 +44,11 @@ export const problemResponses = { 400: Problem, ...authProblems, 404: Problem };
 /** What a route with a body adds: a body over the limit (413), a body that is not JSON (415). */
 export const bodyProblems = { 413: Problem, 415: Problem };
 
+/**
+ * Route schema key: the answers (by status) that carry a Location header, with what it points at. The
+ * OpenAPI document lists the header on those responses (app.ts); the key itself is left out of it.
+ */
+export const LOCATION_HEADER = 'x-ordo-location';
+
 /** A process version as a path or query parameter: PostgreSQL's integer, so a larger number is a 400, not a failed query. */
 export const ProcessVersion = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });

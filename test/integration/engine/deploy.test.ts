@@ -23,14 +23,19 @@ describe('POST /api/v1/processes', () => {
     const first = await deploy(t, xml);
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ key: 'approval', version: 1, created: true });
+    expect(first.headers.location).toBe('/api/v1/processes/approval/versions/1');
 
     const same = await deploy(t, xml);
     expect(same.status).toBe(200);
     expect(same.body).toMatchObject({ key: 'approval', version: 1, created: false });
+    // Nothing new to point at.
+    expect(same.headers.location).toBeUndefined();
 
     const changed = await deploy(t, xml.replace('amount * 2', 'amount * 3'));
     expect(changed.status).toBe(201);
     expect(changed.body).toMatchObject({ key: 'approval', version: 2, created: true });
+    expect(changed.headers.location).toBe('/api/v1/processes/approval/versions/2');
+    expect((await t.http.get(changed.headers.location!).set('authorization', `Bearer ${t.token}`)).body).toMatchObject({ key: 'approval', version: 2 });
 
     const list = await t.http.get('/api/v1/processes').set('authorization', `Bearer ${t.token}`);
     const approval = list.body.items.find((p: { key: string }) => p.key === 'approval');

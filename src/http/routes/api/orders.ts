@@ -10,7 +10,7 @@ import { actorOf } from './tickets.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { bodyProblems, IdParams, paged, Problem, problemResponses, ref } from '../../schemas/common.ts';
+import { bodyProblems, IdParams, LOCATION_HEADER, paged, Problem, problemResponses, ref } from '../../schemas/common.ts';
 import { OrderListQuery, OrderSummarySchema, OrderViewSchema, orderSummary, orderView } from '../../schemas/orders.ts';
 
 const Order = ref(OrderViewSchema);
@@ -27,6 +27,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
         summary: 'Receive an order from a sales channel (idempotent on channel + externalId)',
         body: OrderSchema,
         response: { 200: Order, 201: Order, ...problemResponses, 409: Problem, ...bodyProblems },
+        [LOCATION_HEADER]: { 201: 'The new order: /api/v1/orders/{id}', 200: 'The order as it was received before: /api/v1/orders/{id}' },
       },
     },
     async (request, reply) => {

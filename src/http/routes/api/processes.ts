@@ -10,7 +10,7 @@ import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { validatorCompiler } from '../../validation.ts';
 import { HttpProblem } from '../../problem.ts';
-import { authProblems, bodyProblems, IdParams, Problem, ProcessVersion, problemResponses, ref } from '../../schemas/common.ts';
+import { authProblems, bodyProblems, IdParams, LOCATION_HEADER, Problem, ProcessVersion, problemResponses, ref } from '../../schemas/common.ts';
 import { BPMN_MEDIA_TYPES, BpmnXmlBody, DeployResponse, FeelFunctionListSchema, InstanceViewSchema, ProcessListSchema, ProcessVersionSchema, WhatIfResponse } from '../../schemas/processes.ts';
 
 /** Diagrams are a few hundred kB; the MIWG files are under 200 kB. */
@@ -44,6 +44,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         consumes: BPMN_MEDIA_TYPES,
         body: BpmnXmlBody,
         response: { 200: DeployResponse, 201: DeployResponse, ...problemResponses, ...bodyProblems, 422: Problem },
+        [LOCATION_HEADER]: { 201: 'The new version of the executable process (else the first) in the file: /api/v1/processes/{key}/versions/{version}' },
       },
     },
     async (request, reply) => {
@@ -53,6 +54,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         const result = await runtime.deploy(request.body, `user:${request.principal!.email}`, fileName);
         const main = result.processes.find((p) => p.executable) ?? result.processes[0]!;
         reply.status(result.changed ? 201 : 200);
+        if (result.changed) reply.header('location', `/api/v1/processes/${encodeURIComponent(main.key)}/versions/${main.version}`);
         return {
           key: main.key,
           version: main.version,
@@ -133,6 +135,7 @@ export const processRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
         body: Type.Object({ variables: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.Unknown())), businessKey: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
         response: { 201: ref(InstanceViewSchema), ...problemResponses, ...bodyProblems, 422: Problem },
+        [LOCATION_HEADER]: { 201: 'The new instance: /api/v1/instances/{id}' },
       },
     },
     async (request, reply) => {

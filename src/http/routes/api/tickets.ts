@@ -7,7 +7,7 @@ import { isUuid } from '../../../runtime/orders.ts';
 import type { AppDeps } from '../../app.ts';
 import { requirePermission } from '../../plugins/auth.ts';
 import { HttpProblem } from '../../problem.ts';
-import { bodyProblems, IdParams, Problem, problemResponses, ref } from '../../schemas/common.ts';
+import { bodyProblems, IdParams, LOCATION_HEADER, Problem, problemResponses, ref } from '../../schemas/common.ts';
 import { BulkViewSchema, MergePatchSchema, TicketEventSchema, TicketListQuery, TicketPageSchema, TicketViewSchema } from '../../schemas/tickets.ts';
 import { OrderStatusSchema, OrderSummarySchema, orderSummary } from '../../schemas/orders.ts';
 import type { FastifyRequest } from 'fastify';
@@ -180,6 +180,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
           { additionalProperties: false },
         ),
         response: { 202: BulkAction, ...problemResponses, ...bodyProblems },
+        [LOCATION_HEADER]: { 202: "The bulk action's progress: /api/v1/tickets/bulk/{id}" },
       },
     },
     async (request, reply) => {
