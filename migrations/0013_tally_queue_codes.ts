@@ -9,36 +9,24 @@ import { sql, type Kysely } from 'kysely';
 // for a match that is not there (260–460 ms at a million orders, docs/PERFORMANCE.md, Console).
 const OPEN = `status in ('open', 'in_progress')`;
 
+/** The trigger function: +1 per key for each open row it gains, −1 for each it loses; with or without the pairs. */
 function captureFunction(withPairs: boolean): string {
-  const pairs = (rows: string, delta: string) =>
-    withPairs ? `union all select 'queue_code', json_build_array(queue, c)::text, ${delta} from ${rows}, unnest(codes) as c where ${OPEN}` : '';
+  const keys = (rows: string, delta: number) =>
+    [
+      `select 'queue' as kind, queue as key, ${delta} as delta from ${rows} where ${OPEN}`,
+      `select 'code', c, ${delta} from ${rows}, unnest(codes) as c where ${OPEN}`,
+      ...(withPairs ? [`select 'queue_code', json_build_array(queue, c)::text, ${delta} from ${rows}, unnest(codes) as c where ${OPEN}`] : []),
+    ].join(' union all ');
+  const insert = (union: string) => `insert into open_ticket_tally (kind, key, delta) select kind, key, sum(delta) from (${union}) d group by kind, key having sum(delta) <> 0;`;
   return `
     create or replace function open_ticket_tally_capture() returns trigger language plpgsql as $$
     begin
       if tg_op = 'INSERT' then
-        insert into open_ticket_tally (kind, key, delta)
-        select kind, key, sum(delta) from (
-          select 'queue' as kind, queue as key, 1 as delta from new_rows where ${OPEN}
-          union all select 'code', c, 1 from new_rows, unnest(codes) as c where ${OPEN}
-          ${pairs('new_rows', '1')}
-        ) d group by kind, key;
+        ${insert(keys('new_rows', 1))}
       elsif tg_op = 'UPDATE' then
-        insert into open_ticket_tally (kind, key, delta)
-        select kind, key, sum(delta) from (
-          select 'queue' as kind, queue as key, 1 as delta from new_rows where ${OPEN}
-          union all select 'code', c, 1 from new_rows, unnest(codes) as c where ${OPEN}
-          ${pairs('new_rows', '1')}
-          union all select 'queue', queue, -1 from old_rows where ${OPEN}
-          union all select 'code', c, -1 from old_rows, unnest(codes) as c where ${OPEN}
-          ${pairs('old_rows', '-1')}
-        ) d group by kind, key having sum(delta) <> 0;
+        ${insert(`${keys('new_rows', 1)} union all ${keys('old_rows', -1)}`)}
       else
-        insert into open_ticket_tally (kind, key, delta)
-        select kind, key, -sum(delta) from (
-          select 'queue' as kind, queue as key, 1 as delta from old_rows where ${OPEN}
-          union all select 'code', c, 1 from old_rows, unnest(codes) as c where ${OPEN}
-          ${pairs('old_rows', '1')}
-        ) d group by kind, key;
+        ${insert(keys('old_rows', -1))}
       end if;
       return null;
     end $$`;
