@@ -58,3 +58,40 @@ export function coveredInsets(container: Element, gap = FIT_GAP_PX): Insets {
   }
   return insets;
 }
+
+/**
+ * Whose view the canvas shows: the page's fit, or the analyst's own zoom and scroll. While it is the fit, a
+ * resize of the canvas fits the diagram again (a narrower window would otherwise cut it off); once the analyst
+ * zooms or scrolls, a resize leaves their view alone until the next diagram is opened and fitted.
+ *
+ * bpmn-js reports every change of the viewbox alike (`canvas.viewbox.changed`, fired while the change is made),
+ * so the page's own fit is told apart by running it through `fit`.
+ */
+export class FittedView {
+  private isFitted = false;
+  private fitting = false;
+
+  /** The view is the page's fit, to be redone when the canvas changes size. */
+  get fitted(): boolean {
+    return this.isFitted;
+  }
+
+  /**
+   * Runs the page's fit. The view counts as fitted even when the canvas has no size yet to fit into (a hidden
+   * container): the fit is then made when it gets one.
+   */
+  fit(apply: () => void): void {
+    this.fitting = true;
+    try {
+      apply();
+    } finally {
+      this.fitting = false;
+    }
+    this.isFitted = true;
+  }
+
+  /** A change of the viewbox: the analyst's own, unless it comes from `fit`. */
+  viewboxChanged(): void {
+    if (!this.fitting) this.isFitted = false;
+  }
+}

@@ -7,7 +7,7 @@ import { config as lintConfig, resolver as lintResolver } from 'virtual:ordo-bpm
 import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
 import { OrdoModelingDefaultsModule } from './behaviors.ts';
 import type { FeelFunctionInfo } from './feel-functions.ts';
-import { coveredInsets, viewboxFitting } from './fit.ts';
+import { FittedView, coveredInsets, viewboxFitting } from './fit.ts';
 import { withFeelFunctions } from './lint/index.ts';
 import { FEEL_FUNCTIONS_LOADED, OrdoFeelFunctions, OrdoFeelFunctionsModule } from './properties/feel-functions-service.ts';
 import { OrdoPropertiesProviderModule } from './properties/provider.ts';
@@ -117,6 +117,7 @@ class OrdoModelerPage {
   private lintIssues: LintIssue[] = [];
   private deploying = false;
   private dirty = false;
+  private readonly view = new FittedView();
 
   constructor(private readonly root: HTMLElement) {
     this.canvasHost = byId(IDS.canvas) ?? root;
@@ -141,6 +142,7 @@ class OrdoModelerPage {
     });
 
     const eventBus = this.modeler.get<EventBus>('eventBus');
+    eventBus.on('canvas.viewbox.changed', () => this.view.viewboxChanged());
     eventBus.on('linting.completed', (event) => this.renderLint(event.issues as Record<string, LintIssue[]>));
     eventBus.on('commandStack.changed', () => {
       this.dirty = this.modeler.get<CommandStackService>('commandStack').canUndo();
@@ -156,6 +158,31 @@ class OrdoModelerPage {
       }
     });
     this.bindControls();
+    this.followResizes();
+  }
+
+  /**
+   * The canvas container changes size with the window, and with the layout around it (the properties panel,
+   * the Problems panel): bpmn-js learns of it, and a view that is still the page's fit is fitted again.
+   * Observations are gathered into one per frame, since dragging a window's edge reports many.
+   */
+  private followResizes(): void {
+    if (typeof ResizeObserver === 'undefined') return;
+    let frame = 0;
+    new ResizeObserver(() => {
+      if (frame !== 0) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        const canvas = this.modeler.get<Canvas>('canvas');
+        if (!this.view.fitted) return canvas.resized();
+        // Told inside the fit: bpmn-js answers a resize by scrolling a selection it hid back into view, and
+        // that scroll is no analyst's.
+        this.view.fit(() => {
+          canvas.resized();
+          this.fitViewbox();
+        });
+      });
+    }).observe(this.canvasHost);
   }
 
   private linting(): Linting {
@@ -219,8 +246,11 @@ class OrdoModelerPage {
 
   /** The whole diagram in view, beside the palette rather than under it (fit-viewport ignores the palette). */
   fitDiagram(): void {
+    this.view.fit(() => this.fitViewbox());
+  }
+
+  private fitViewbox(): void {
     const canvas = this.modeler.get<Canvas>('canvas');
-    canvas.zoom('fit-viewport', 'auto');
     const { inner, outer } = canvas.viewbox();
     if (outer.width <= 0 || outer.height <= 0) return;
     canvas.viewbox(viewboxFitting(inner, outer, coveredInsets(canvas.getContainer())));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { viewboxFitting } from '../../../src/modeler/fit.ts';
+import { FittedView, viewboxFitting } from '../../../src/modeler/fit.ts';
 
 /** Where a diagram point lands on screen, in pixels, for a viewbox in a container of the given width. */
 function toScreen(viewbox: { x: number; y: number; width: number }, outerWidth: number, point: { x: number; y: number }) {
@@ -40,5 +40,52 @@ describe('viewboxFitting', () => {
   it('given an empty diagram, when fitted, then it is shown at 1:1', () => {
     const box = viewboxFitting({ x: 0, y: 0, width: 0, height: 0 }, outer, insets);
     expect(box.width).toBe(outer.width);
+  });
+});
+
+describe('FittedView', () => {
+  /** A stand-in for bpmn-js's canvas: setting the viewbox reports the change at once, as bpmn-js does. */
+  function canvasOf(view: FittedView) {
+    return { viewbox: () => view.viewboxChanged() };
+  }
+
+  it('given a page just opened, when nothing was fitted yet, then a resize has no fit to redo', () => {
+    expect(new FittedView().fitted).toBe(false);
+  });
+
+  it("given a fit, when it changes the viewbox, then the view is still the page's fit", () => {
+    const view = new FittedView();
+    const canvas = canvasOf(view);
+    view.fit(() => canvas.viewbox());
+    expect(view.fitted).toBe(true);
+  });
+
+  it("given a fitted view, when the analyst zooms or scrolls, then it is theirs until the next fit", () => {
+    const view = new FittedView();
+    const canvas = canvasOf(view);
+    view.fit(() => canvas.viewbox());
+    canvas.viewbox();
+    expect(view.fitted).toBe(false);
+    view.fit(() => canvas.viewbox());
+    expect(view.fitted).toBe(true);
+  });
+
+  it('given a canvas with no size to fit into, when fitted, then the view awaits the fit of its first size', () => {
+    const view = new FittedView();
+    view.fit(() => {});
+    expect(view.fitted).toBe(true);
+  });
+
+  it("given a fit that fails, when the analyst then zooms, then the zoom is still told apart as theirs", () => {
+    const view = new FittedView();
+    const canvas = canvasOf(view);
+    expect(() =>
+      view.fit(() => {
+        throw new Error('no canvas');
+      }),
+    ).toThrow('no canvas');
+    view.fit(() => canvas.viewbox());
+    canvas.viewbox();
+    expect(view.fitted).toBe(false);
   });
 });
