@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-import type { Canvas, DiagramElement, ElementRegistry, EventBus, GraphicsFactory, Overlays, Rect } from 'bpmn-js/lib/BaseViewer';
+import type { Canvas, DiagramElement, ElementRegistry, EventBus, GraphicsFactory, Overlays } from 'bpmn-js/lib/BaseViewer';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
 import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
+import { boxAround, focusViewbox, type Placed } from './focus.ts';
 import { DiagramLoadError, describeImportError, drawnElementCount, el, emit, fetchDiagramXml, hasFlowElements, listAttribute, NO_DRAWING_MESSAGE, showMessage } from './shared.ts';
 
 /**
@@ -39,8 +40,9 @@ export interface ViewerHandle {
   /** Replace the highlights of one kind. Ids the diagram does not have are ignored. */
   highlight(kind: HighlightKind, ids: readonly string[]): void;
   /**
-   * Zoom to these elements and the steps right before and after them (at most life size; never so small
-   * that the elements cannot be read). False when the diagram has none of them (nothing changes).
+   * Zoom to these elements, the text annotations joined to them and the steps right before and after them
+   * (at most life size; never so small that the elements cannot be read). False when the diagram has none
+   * of them (nothing changes).
    */
   focus(ids: readonly string[]): boolean;
   /** Show the whole diagram. */
@@ -57,19 +59,27 @@ function isElementShape(element: DiagramElement): boolean {
   return !!element.parent && !element.labelTarget;
 }
 
-/** Focusing never zooms in past life size, nor out so far that a task is less than about 70 px wide. */
-const FOCUS_MAX_SCALE = 1;
-const FOCUS_MIN_SCALE = 0.7;
-const FOCUS_PADDING = 40;
+/** The elements' places for the focus geometry (src/modeler/focus.ts). */
+function placesOf(elements: readonly DiagramElement[]): Placed[] {
+  return elements.map((e) => (e.waypoints ? { waypoints: e.waypoints as Array<{ x: number; y: number }> } : { x: e.x, y: e.y, width: e.width, height: e.height }));
+}
 
-function boundsOf(elements: readonly DiagramElement[]): Rect | null {
-  const shapes = elements.filter((e) => !e.waypoints && typeof e.x === 'number' && typeof e.y === 'number');
-  if (shapes.length === 0) return null;
-  const x = Math.min(...shapes.map((e) => e.x!));
-  const y = Math.min(...shapes.map((e) => e.y!));
-  const right = Math.max(...shapes.map((e) => e.x! + (e.width ?? 0)));
-  const bottom = Math.max(...shapes.map((e) => e.y! + (e.height ?? 0)));
-  return { x, y, width: right - x, height: bottom - y };
+/**
+ * The text annotations joined to the shapes by an association (drawn either way), with the association
+ * lines: notes the diagram's author put on the step, which the focused view must not cut off.
+ */
+function notesOf(shapes: readonly DiagramElement[]): DiagramElement[] {
+  const notes = new Set<DiagramElement>();
+  for (const shape of shapes) {
+    for (const link of [...(shape.incoming ?? []), ...(shape.outgoing ?? [])]) {
+      if (link.type !== 'bpmn:Association') continue;
+      const other = link.source === shape ? link.target : link.source;
+      if (!other || other.type !== 'bpmn:TextAnnotation') continue;
+      notes.add(other);
+      notes.add(link);
+    }
+  }
+  return [...notes];
 }
 
 /** The shapes, their labels, and the shapes one sequence flow away. */
@@ -139,23 +149,13 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
   const show = () => {
     const shapes = focused ? shapesOf(focused) : [];
     const size = canvas.getSize();
-    const near = boundsOf(neighbourhood(shapes));
-    const own = boundsOf(shapes);
-    if (!near || !own || size.width <= 0 || size.height <= 0) {
+    const labels = shapes.flatMap((s) => (s.label ? [s.label] : []));
+    const step = boxAround(placesOf([...shapes, ...labels]));
+    if (!step || size.width <= 0 || size.height <= 0) {
       canvas.zoom('fit-viewport', 'auto');
       return;
     }
-    const padded = { x: near.x - FOCUS_PADDING, y: near.y - FOCUS_PADDING, width: near.width + 2 * FOCUS_PADDING, height: near.height + 2 * FOCUS_PADDING };
-    let scale = Math.min(size.width / padded.width, size.height / padded.height, FOCUS_MAX_SCALE);
-    let centre = { x: padded.x + padded.width / 2, y: padded.y + padded.height / 2 };
-    if (scale < FOCUS_MIN_SCALE) {
-      // The neighbours are too far apart: the elements themselves, in the middle, readable.
-      scale = FOCUS_MIN_SCALE;
-      centre = { x: own.x + own.width / 2, y: own.y + own.height / 2 };
-    }
-    const width = size.width / scale;
-    const height = size.height / scale;
-    canvas.viewbox({ x: centre.x - width / 2, y: centre.y - height / 2, width, height });
+    canvas.viewbox(focusViewbox(size, { step, notes: boxAround(placesOf(notesOf(shapes))), near: boxAround(placesOf(neighbourhood(shapes))) }));
   };
 
   const handle: ViewerHandle = {

@@ -70,6 +70,19 @@ async function diagramStep(): Promise<{ width: number; height: number; x: number
   return box!;
 }
 
+/**
+ * The drawn element's box (getBoundingClientRect, as rendered) lies wholly inside the diagram's frame: not
+ * cut at the card's edge.
+ */
+async function wholeInDiagram(elementId: string): Promise<boolean> {
+  const frame = (await page.locator('#ticket-diagram').boundingBox())!;
+  const box = await page.locator(`#ticket-diagram .djs-element[data-element-id="${elementId}"]`).evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  });
+  return box.width > 0 && box.x >= frame.x && box.y >= frame.y && box.x + box.width <= frame.x + frame.width && box.y + box.height <= frame.y + frame.height;
+}
+
 describe('the ticket page without scrolling', () => {
   it('shows the Fix card beside three issues at 1440×900, the steps grouped per issue, the step readable in the diagram', async () => {
     const orderId = await postOrder(t, threeIssues('E2E-LAYOUT-3'));
@@ -179,7 +192,42 @@ describe('the ticket page without scrolling', () => {
     expect(now.length).toBeGreaterThan(0);
     expect(await page.locator(`#ticket-diagram [data-element-id="${now[0]}"].ordo-active, #ticket-diagram [data-element-id="${now[0]}"].ordo-done`).count()).toBe(1);
     expect(await page.locator('#ticket-lifecycle .card-head button').count()).toBe(1);
+    // Released, the order waits for delivery: the note the lifecycle has on that wait is shown whole.
+    expect(now).toEqual(['Gateway_WaitForDelivery']);
+    expect(await wholeInDiagram('Annotation_Released')).toBe(true);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-resolved-1024.png`, fullPage: true });
+    expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+  });
+});
+
+describe('the lifecycle zoomed to where the order is', () => {
+  it('keeps the note on the step whole in a narrow card, the step readable', async () => {
+    // A phone's width: the card is too narrow for the payment wait's neighbours at a readable size, but not
+    // for the wait and the note the lifecycle has on it (up and to its left).
+    await page.setViewportSize({ width: 430, height: 900 });
+    const o = withoutPhone('E2E-LAYOUT-NOTE');
+    o.payment = { ...o.payment, status: 'pending' };
+    const ticketId = await openTicketOf(t, await postOrder(t, o));
+    await page.goto(`/tickets/${ticketId}`);
+    const phone = page.getByLabel('Phone', { exact: true });
+    await phone.fill('+48 601 234 567');
+    await phone.press('Enter');
+    await expect.poll(() => page.locator('[data-ticket-status]').innerText(), { timeout: 20_000 }).toBe('resolved');
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-focus'), { timeout: 20_000 }).toBe('Gateway_WaitForPayment');
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    expect(await page.locator('#ticket-diagram').getAttribute('data-ordo-view')).toBe('focus');
+    await page.locator('#ticket-diagram').scrollIntoViewIfNeeded();
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-note-430.png` });
+    expect(await wholeInDiagram('Annotation_PaymentWait')).toBe(true);
+    expect(await wholeInDiagram('Gateway_WaitForPayment')).toBe(true);
+    // Still within the zoom limits: a 100-unit task would be at least 70 px wide.
+    const scale = await page.evaluate(async () => {
+      const handle = await window.OrdoViewer!.mount(document.getElementById('ticket-diagram')!);
+      return handle!.viewer.get<{ zoom(): number }>('canvas').zoom();
+    });
+    expect(scale).toBeGreaterThanOrEqual(0.7 - 1e-6);
+    expect(scale).toBeLessThanOrEqual(1);
     expect(watch.cspViolations).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
   });
