@@ -204,6 +204,37 @@
     }
   });
 
+  // While the docked bulk result is shown, the page keeps room at its bottom as tall as the dock (and the
+  // gap below it), so that scrolled fully down the last rows and the pager sit above it, where they can be
+  // read and clicked. The dock grows as results come in and shrinks to nothing when closed: the observer
+  // keeps the room in step, and takes it away with the dock. A history restore brings a new dock: follow it.
+  var dockObserver = null;
+  var observedDock = null;
+  function measureDock() {
+    var dock = observedDock;
+    var rect = dock && dock.getBoundingClientRect();
+    var room = rect && rect.height > 0 ? rect.height + Math.max(0, document.documentElement.clientHeight - rect.bottom) : 0;
+    if (room > 0) {
+      document.body.style.setProperty('--bulk-dock-room', room + 'px');
+      document.body.classList.add('has-bulk-dock');
+    } else {
+      document.body.style.removeProperty('--bulk-dock-room');
+      document.body.classList.remove('has-bulk-dock');
+    }
+  }
+  function watchDock() {
+    var dock = document.querySelector('.bulk-dock');
+    if (dock !== observedDock && typeof ResizeObserver === 'function') {
+      if (!dockObserver) dockObserver = new ResizeObserver(measureDock);
+      if (observedDock) dockObserver.unobserve(observedDock);
+      if (dock) dockObserver.observe(dock);
+      observedDock = dock;
+    }
+    measureDock();
+  }
+  document.addEventListener('htmx:afterSettle', watchDock);
+  document.addEventListener('htmx:historyRestore', watchDock);
+
   // The docked bulk result closes on request (it would otherwise stay over the list's corner).
   document.addEventListener('click', function (event) {
     var button = event.target && event.target.closest ? event.target.closest('[data-bulk-dismiss]') : null;
@@ -244,6 +275,7 @@
 
   // A box the browser ticked again on back/forward navigation counts as ticked.
   function start() {
+    watchDock();
     boxes().forEach(remember);
     updateCount();
     if (cameBack()) restoreLastOpened();

@@ -258,8 +258,24 @@ describe('the queue keeps the operator where they are', () => {
     expect(results).toHaveLength(8);
     for (const r of results) expect(r).toMatch(/still failing: \S.*phone/i);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/bulk-docked.png` });
+
+    // Scrolled fully down, the page has room below for the dock: the last row and the pager are above it,
+    // to be read and clicked, not under it.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await expect.poll(() => page.evaluate(() => Math.ceil(window.scrollY + window.innerHeight) >= document.documentElement.scrollHeight)).toBe(true);
+    const dock = (await page.locator('.bulk-dock').boundingBox())!;
+    expect(dock.height).toBeGreaterThan(0);
+    for (const locator of [last, page.locator('#ticket-pager')]) {
+      const box = (await locator.boundingBox())!;
+      const overlaps = box.x < dock.x + dock.width && dock.x < box.x + box.width && box.y < dock.y + dock.height && dock.y < box.y + box.height;
+      expect(overlaps).toBe(false);
+    }
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/bulk-docked-bottom.png` });
+
+    // Closed, the dock leaves no room behind.
     await page.getByRole('button', { name: "Close the bulk action's result" }).click();
     expect(await page.locator('#bulk-progress').innerText()).toBe('');
+    await expect.poll(() => page.evaluate(() => getComputedStyle(document.body).paddingBottom)).toBe('0px');
     expect(watch.pageErrors).toEqual([]);
   });
 
