@@ -3,6 +3,7 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import type { Canvas, DiagramElement, ElementRegistry, EventBus, GraphicsFactory, Overlays } from 'bpmn-js/lib/BaseViewer';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
 import ordoDescriptor from '../engine/model/ordo.json' with { type: 'json' };
+import { FittedView } from './fit.ts';
 import { boxAround, focusViewbox, type Placed } from './focus.ts';
 import { DiagramLoadError, describeImportError, drawnElementCount, el, emit, fetchDiagramXml, hasFlowElements, listAttribute, NO_DRAWING_MESSAGE, showMessage } from './shared.ts';
 
@@ -146,17 +147,22 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
   const shapesOf = (ids: readonly string[]) =>
     ids.map((id) => registry.get(id)).filter((e): e is DiagramElement => !!e && isElementShape(e) && !e.waypoints);
 
-  const show = () => {
+  // The page's view (the whole diagram fitted, or the focus) until the operator zooms or scrolls it.
+  const view = new FittedView();
+  viewer.get<EventBus>('eventBus').on('canvas.viewbox.changed', () => view.viewboxChanged());
+  const place = () => {
     const shapes = focused ? shapesOf(focused) : [];
     const size = canvas.getSize();
     const labels = shapes.flatMap((s) => (s.label ? [s.label] : []));
     const step = boxAround(placesOf([...shapes, ...labels]));
     if (!step || size.width <= 0 || size.height <= 0) {
-      canvas.zoom('fit-viewport', 'auto');
+      // A hidden container has no size to fit into; the resize observer fits once it shows.
+      if (size.width > 0 && size.height > 0) canvas.zoom('fit-viewport', 'auto');
       return;
     }
     canvas.viewbox(focusViewbox(size, { step, notes: boxAround(placesOf(notesOf(shapes))), near: boxAround(placesOf(neighbourhood(shapes))) }));
   };
+  const show = () => view.fit(place);
 
   const handle: ViewerHandle = {
     viewer,
@@ -224,16 +230,23 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
 
   const visible = () => container.clientWidth > 0 && container.clientHeight > 0;
   let wasVisible = visible();
-  let width = container.clientWidth;
+  let size = { width: container.clientWidth, height: container.clientHeight };
+  show();
   if (typeof ResizeObserver === 'function') {
     resizeObserver = new ResizeObserver(() => {
-      canvas.resized();
-      // A viewer mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows. A
-      // focused diagram keeps its elements in the middle when the page gets narrower or wider.
+      // A viewer mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows. The
+      // page's view (the whole diagram, or the step focused on) is made again for the new size, so a
+      // narrower page does not cut it off; a view the operator zoomed or scrolled is left as it is.
       const now = visible();
-      if (now && (!wasVisible || (focused && container.clientWidth !== width))) show();
+      const resized = container.clientWidth !== size.width || container.clientHeight !== size.height;
+      if (now && (!wasVisible || (view.fitted && resized))) {
+        view.fit(() => {
+          canvas.resized();
+          place();
+        });
+      } else canvas.resized();
       wasVisible = now;
-      width = container.clientWidth;
+      size = { width: container.clientWidth, height: container.clientHeight };
     });
     resizeObserver.observe(container);
   }
@@ -312,8 +325,7 @@ async function mountNow(container: HTMLElement): Promise<ViewerHandle | null> {
   }
 
   widenNarrowLabels(viewer);
-  // A hidden container has no size to fit into; the resize observer fits once it shows.
-  if (container.clientWidth > 0 && container.clientHeight > 0) viewer.get<Canvas>('canvas').zoom('fit-viewport', 'auto');
+  // Fitted as it is made (when the container has a size), then focused by bindFocus if asked.
   const handle = createHandle(container, viewer);
   handle.highlight('done', listAttribute(container.dataset.highlightDone));
   handle.highlight('active', listAttribute(container.dataset.highlightActive));

@@ -349,4 +349,43 @@ describe('the viewer bundle', () => {
       await page.close();
     }
   });
+
+  it('fits the whole diagram again when its container narrows, and leaves a view the operator zoomed as it is', async () => {
+    const { page, errors } = await openPage('/viewer');
+    try {
+      await page.waitForSelector('#order-diagram[data-ordo-viewer="ready"]');
+      /** How far, in pixels, the drawing reaches outside its container (0: all of it in view). */
+      const overhang = () =>
+        page.evaluate(() => {
+          const frame = document.querySelector('#order-diagram')!.getBoundingClientRect();
+          const drawing = document.querySelector('#order-diagram g.viewport')!.getBoundingClientRect();
+          return Math.max(0, frame.left - drawing.left, drawing.right - frame.right, frame.top - drawing.top, drawing.bottom - frame.bottom);
+        });
+      const transform = () => page.evaluate(() => document.querySelector('#order-diagram g.viewport')!.getAttribute('transform'));
+      const setWidth = (px: number) =>
+        page.evaluate(async (width) => {
+          (document.querySelector('#order-diagram') as HTMLElement).style.width = `${width}px`;
+          // The resize observer runs before the next frame is painted.
+          await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+        }, px);
+      expect(await overhang()).toBeLessThanOrEqual(1);
+
+      await setWidth(450);
+      await expect.poll(overhang).toBeLessThanOrEqual(1);
+
+      const box = (await page.locator('#order-diagram').boundingBox())!;
+      const fitted = await transform();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.keyboard.down('Control');
+      await page.mouse.wheel(0, -400);
+      await page.keyboard.up('Control');
+      await expect.poll(transform).not.toBe(fitted);
+      const zoomed = await transform();
+      await setWidth(700);
+      expect(await transform()).toBe(zoomed);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 });
