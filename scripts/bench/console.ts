@@ -11,13 +11,15 @@
  *   queue          GET /tickets (the default queue: open tickets by due time, counts per queue and code)
  *   queue_search   GET /tickets?q=…, rotating over common surnames and single order numbers / e-mails
  *   queue_filter   GET /tickets with a code filter by priority, a queue tab, newest first, rotating
+ *   queue_code     GET /tickets?queue=…&code=…, every queue tab with each of the four commonest codes,
+ *                  most of the pairs holding no ticket (a payment code in the address queue)
  *   ticket         GET /tickets/:id, rotating over --sample different open tickets
  *   order          GET /orders/:id, rotating over --sample different orders
  *
  * Every response must be a 200; any other status, error or timeout fails the benchmark (after the
  * table). The database is DATABASE_URL's, else the embedded one in ORDO_DATA_DIR (as for the seed).
  * The last line: RESULT console_queue_p95_ms=… console_queue_search_p95_ms=… console_queue_filter_p95_ms=…
- * console_ticket_p95_ms=… console_order_p95_ms=… baseline_p95_ms=… orders=… open_tickets=… (medians
+ * console_queue_code_p95_ms=… console_ticket_p95_ms=… console_order_p95_ms=… baseline_p95_ms=… orders=… open_tickets=… (medians
  * over the runs; p95 of every request's latency in a run).
  */
 import { randomBytes } from 'node:crypto';
@@ -40,7 +42,7 @@ import { openTicketTally, orderStatusTally } from '../../src/runtime/tallies.ts'
 import { commandLine } from '../cli.ts';
 import type { LoadJob, LoadResult } from './console-load.ts';
 
-const SCENARIOS = ['baseline', 'queue', 'queue_search', 'queue_filter', 'ticket', 'order'] as const;
+const SCENARIOS = ['baseline', 'queue', 'queue_search', 'queue_filter', 'queue_code', 'ticket', 'order'] as const;
 const cli = commandLine({
   name: 'bench:console',
   usage: 'npm run bench:console -- [options]',
@@ -187,6 +189,11 @@ async function main() {
         ]),
         expect: 'id="ticket-rows"',
       },
+      {
+        name: 'queue_code',
+        paths: shuffle(tickets.queues.flatMap((x) => tickets.codes.slice(0, 4).map((c) => `/tickets?queue=${encodeURIComponent(x.queue)}&code=${c.code}`))),
+        expect: 'id="ticket-rows"',
+      },
       { name: 'ticket', paths: ticketIds.map((id) => `/tickets/${id}`), expect: 'What to do' },
       { name: 'order', paths: orderIds.map((id) => `/orders/${id}`), expect: 'class="timeline' },
     ].filter((s) => SCENARIO_NAMES.includes(s.name));
@@ -237,7 +244,7 @@ async function main() {
       `DETAIL baseline_per_s=${m('baseline', (r) => r.perSecond)} console_queue_per_s=${m('queue', (r) => r.perSecond)} console_ticket_per_s=${m('ticket', (r) => r.perSecond)} console_order_per_s=${m('order', (r) => r.perSecond)} cpu_ms_per_req_baseline=${m('baseline', cpuOf, 2)} cpu_ms_per_req_queue=${m('queue', cpuOf, 2)} cpu_ms_per_req_ticket=${m('ticket', cpuOf, 2)} cpu_ms_per_req_order=${m('order', cpuOf, 2)} connections=${CONNECTIONS} seconds=${SECONDS} runs=${RUNS}`,
     );
     console.log(
-      `RESULT console_queue_p95_ms=${m('queue', (r) => r.p95)} console_queue_search_p95_ms=${m('queue_search', (r) => r.p95)} console_queue_filter_p95_ms=${m('queue_filter', (r) => r.p95)} ` +
+      `RESULT console_queue_p95_ms=${m('queue', (r) => r.p95)} console_queue_search_p95_ms=${m('queue_search', (r) => r.p95)} console_queue_filter_p95_ms=${m('queue_filter', (r) => r.p95)} console_queue_code_p95_ms=${m('queue_code', (r) => r.p95)} ` +
         `console_ticket_p95_ms=${m('ticket', (r) => r.p95)} console_order_p95_ms=${m('order', (r) => r.p95)} baseline_p95_ms=${m('baseline', (r) => r.p95)} orders=${orderCount} open_tickets=${tickets.total}`,
     );
   } finally {
