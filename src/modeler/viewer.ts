@@ -83,14 +83,14 @@ function notesOf(shapes: readonly DiagramElement[]): DiagramElement[] {
   return [...notes];
 }
 
-/** The shapes, their labels, and the shapes one sequence flow away. */
+/** The shapes and the shapes one sequence flow away, with their labels (an event's name under it). */
 function neighbourhood(shapes: readonly DiagramElement[]): DiagramElement[] {
   const near = new Set<DiagramElement>(shapes);
   for (const shape of shapes) {
-    if (shape.label) near.add(shape.label);
     for (const flow of shape.incoming ?? []) if (flow.source) near.add(flow.source);
     for (const flow of shape.outgoing ?? []) if (flow.target) near.add(flow.target);
   }
+  for (const shape of [...near]) if (shape.label) near.add(shape.label);
   return [...near];
 }
 

@@ -195,6 +195,8 @@ describe('the ticket page without scrolling', () => {
     // Released, the order waits for delivery: the note the lifecycle has on that wait is shown whole.
     expect(now).toEqual(['Gateway_WaitForDelivery']);
     expect(await wholeInDiagram('Annotation_Released')).toBe(true);
+    // And the events it waits for, with their names under them.
+    for (const id of ['Event_Delivered', 'Event_Delivered_label', 'Event_CancelledAfterRelease', 'Event_CancelledAfterRelease_label']) expect(await wholeInDiagram(id), id).toBe(true);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/ticket-resolved-1024.png`, fullPage: true });
     expect(watch.cspViolations).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
@@ -229,6 +231,44 @@ describe('the lifecycle zoomed to where the order is', () => {
     expect(scale).toBeGreaterThanOrEqual(0.7 - 1e-6);
     expect(scale).toBeLessThanOrEqual(1);
     expect(watch.cspViolations).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+  });
+});
+
+describe('the lifecycle zoomed to any step', () => {
+  it("shows the names of the step's neighbours whole whenever it shows the neighbours", async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const ticketId = await openTicketOf(t, await postOrder(t, withoutPhone('E2E-LAYOUT-NEAR')));
+    await page.goto(`/tickets/${ticketId}`);
+    await expect.poll(() => page.locator('#ticket-diagram').getAttribute('data-ordo-viewer'), { timeout: 15_000 }).toBe('ready');
+    await page.locator('#ticket-diagram').scrollIntoViewIfNeeded();
+    // Every flow node of the lifecycle in turn: focused on it with its neighbours all in the card, is a
+    // neighbour's external label (an event's or a gateway's name) cut at the card's edge?
+    const cut = await page.evaluate(async () => {
+      const container = document.getElementById('ticket-diagram')!;
+      const handle = (await window.OrdoViewer!.mount(container))!;
+      type Shape = { id: string; type: string; label?: Shape; waypoints?: unknown; incoming?: Array<{ source?: Shape }>; outgoing?: Array<{ target?: Shape }>; businessObject?: { name?: string } };
+      const registry = handle.viewer.get<{ filter(f: (e: Shape) => boolean): Shape[] }>('elementRegistry');
+      const frame = container.getBoundingClientRect();
+      const whole = (id: string) => {
+        const node = container.querySelector(`.djs-element[data-element-id="${id}"]`);
+        if (!node) return false;
+        const r = node.getBoundingClientRect();
+        return r.width > 0 && r.left >= frame.left && r.top >= frame.top && r.right <= frame.right && r.bottom <= frame.bottom;
+      };
+      const found: string[] = [];
+      const steps = registry.filter((e) => !e.waypoints && e.type !== 'label' && /Task|Event|Gateway/.test(e.type));
+      for (const step of steps) {
+        handle.focus([step.id]);
+        const near = [...(step.incoming ?? []).map((f) => f.source), ...(step.outgoing ?? []).map((f) => f.target)].filter((e): e is Shape => !!e);
+        // A card too small for the whole neighbourhood at a readable size shows the step alone: not judged here.
+        if (!near.every((other) => whole(other.id))) continue;
+        for (const other of near) if (other.label?.businessObject?.name && !whole(other.label.id)) found.push(`${step.id} → ${other.label.id}`);
+      }
+      return { steps: steps.length, found };
+    });
+    expect(cut.steps).toBeGreaterThan(20);
+    expect(cut.found).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
   });
 });
