@@ -311,10 +311,13 @@ describe('the modeler bundle', () => {
     expect(await readFile(file, 'utf8')).toContain('<bpmn:process id="order-lifecycle"');
   });
 
-  it('uploads a .bpmn file; one without a drawing gets a clear message and the diagram on screen stays', async () => {
+  it('uploads a .bpmn file; one without a drawing gets a clear message and the diagram on screen stays, where it was', async () => {
+    const view = () => page.evaluate(() => document.querySelector('#ordo-modeler-canvas g.viewport')!.getAttribute('transform'));
+    const before = await view();
     await page.setInputFiles('#ordo-upload', path.join(FIXTURES, 'tickets.bpmn'));
     await expect.poll(() => page.locator('#ordo-modeler-status').textContent()).toContain('"tickets.bpmn" was not opened. This diagram has no drawing');
     await expect(page.locator('.djs-element[data-element-id="ValidateAddress"]').count()).resolves.toBeGreaterThan(0);
+    expect(await view()).toBe(before);
 
     const upload = await readFile(path.join(FIXTURES, 'lifecycle.bpmn'), 'utf8');
     await page.setInputFiles('#ordo-upload', { name: 'renamed.bpmn', mimeType: 'application/xml', buffer: Buffer.from(upload.replace('name="Reserve stock"', 'name="Reserve stock now"')) });
