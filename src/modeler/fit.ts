@@ -90,6 +90,19 @@ export class FittedView {
     this.isFitted = true;
   }
 
+  /**
+   * The canvas changed size: bpmn-js is told, and a view that is still the page's fit (or `always`) is fitted
+   * again with `refit`. Told inside the fit: bpmn-js answers a resize by scrolling a selection it hid back
+   * into view, and that scroll is nobody's own.
+   */
+  resized(canvas: { resized(): void }, refit: () => void, always = false): void {
+    if (!this.isFitted && !always) return canvas.resized();
+    this.fit(() => {
+      canvas.resized();
+      refit();
+    });
+  }
+
   /** A change of the viewbox: the analyst's own, unless it comes from `fit`. */
   viewboxChanged(): void {
     if (!this.fitting) this.isFitted = false;

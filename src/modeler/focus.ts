@@ -3,12 +3,9 @@
  * geometry, kept apart from bpmn-js so that it can be tested without a browser.
  */
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { Box } from './fit.ts';
+
+export type { Box };
 
 /** A drawn element as far as its place goes: a shape's box, or a connection's waypoints. */
 export interface Placed {

@@ -173,14 +173,7 @@ class OrdoModelerPage {
       if (frame !== 0) return;
       frame = requestAnimationFrame(() => {
         frame = 0;
-        const canvas = this.modeler.get<Canvas>('canvas');
-        if (!this.view.fitted) return canvas.resized();
-        // Told inside the fit: bpmn-js answers a resize by scrolling a selection it hid back into view, and
-        // that scroll is no analyst's.
-        this.view.fit(() => {
-          canvas.resized();
-          this.fitViewbox();
-        });
+        this.view.resized(this.modeler.get<Canvas>('canvas'), () => this.fitViewbox());
       });
     }).observe(this.canvasHost);
   }

@@ -155,11 +155,9 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
     const size = canvas.getSize();
     const labels = shapes.flatMap((s) => (s.label ? [s.label] : []));
     const step = boxAround(placesOf([...shapes, ...labels]));
-    if (!step || size.width <= 0 || size.height <= 0) {
-      // A hidden container has no size to fit into; the resize observer fits once it shows.
-      if (size.width > 0 && size.height > 0) canvas.zoom('fit-viewport', 'auto');
-      return;
-    }
+    // A hidden container has no size to fit into; the resize observer fits once it shows.
+    if (size.width <= 0 || size.height <= 0) return;
+    if (!step) return canvas.zoom('fit-viewport', 'auto');
     canvas.viewbox(focusViewbox(size, { step, notes: boxAround(placesOf(notesOf(shapes))), near: boxAround(placesOf(neighbourhood(shapes))) }));
   };
   const show = () => view.fit(place);
@@ -230,23 +228,16 @@ function createHandle(container: HTMLElement, viewer: NavigatedViewer): ViewerHa
 
   const visible = () => container.clientWidth > 0 && container.clientHeight > 0;
   let wasVisible = visible();
-  let size = { width: container.clientWidth, height: container.clientHeight };
   show();
   if (typeof ResizeObserver === 'function') {
     resizeObserver = new ResizeObserver(() => {
-      // A viewer mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows. The
-      // page's view (the whole diagram, or the step focused on) is made again for the new size, so a
-      // narrower page does not cut it off; a view the operator zoomed or scrolled is left as it is.
+      // The page's view (the whole diagram, or the step focused on) is made again for the new size, so a
+      // narrower page does not cut it off; a view the operator zoomed or scrolled is left as it is. A viewer
+      // mounted while hidden (a collapsed panel) has nothing fitted yet: fit once it shows.
       const now = visible();
-      const resized = container.clientWidth !== size.width || container.clientHeight !== size.height;
-      if (now && (!wasVisible || (view.fitted && resized))) {
-        view.fit(() => {
-          canvas.resized();
-          place();
-        });
-      } else canvas.resized();
+      if (now) view.resized(canvas, place, !wasVisible);
+      else canvas.resized();
       wasVisible = now;
-      size = { width: container.clientWidth, height: container.clientHeight };
     });
     resizeObserver.observe(container);
   }

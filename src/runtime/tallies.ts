@@ -43,11 +43,6 @@ export interface OpenTicketTally {
   pairs: Array<{ queue: string; code: string; count: number }>;
 }
 
-/** The tally's key for a (queue, code) pair, as migration 0013's trigger writes it (`json_build_array(queue, code)::text`). */
-export function queueCodeKey(queue: string, code: string): string {
-  return `[${JSON.stringify(queue)}, ${JSON.stringify(code)}]`;
-}
-
 /** Open tickets in `queue` (every queue when empty) with `code`, from the tally. */
 export function openWithCode(tally: OpenTicketTally, code: string, queue?: string): number {
   if (!queue) return tally.codes.find((c) => c.code === code)?.count ?? 0;

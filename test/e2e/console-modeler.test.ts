@@ -41,6 +41,9 @@ async function postOrder(order: ReturnType<typeof validOrder>): Promise<string> 
 }
 
 const savedXml = () => page.evaluate(async () => (await window.modeler!.saveXML({ format: true })).xml ?? '');
+/** The order lifecycle's deployed versions, in order. */
+const lifecycleVersions = async () =>
+  (await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute()).map((v) => v.version).sort();
 
 async function openGroup(groupId: string) {
   const group = page.locator(`[data-group-id="${groupId}"]`);
@@ -281,8 +284,7 @@ describe('the modeler in the console', () => {
     await page.locator('#ordo-deploy').click();
     await page.waitForSelector('#ordo-modeler-status .ordo-status-error');
     expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
-    const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
-    expect(versions.map((v) => v.version).sort()).toEqual([1, 2]);
+    expect(await lifecycleVersions()).toEqual([1, 2]);
     expect(watch.cspViolations).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
   });
@@ -343,8 +345,7 @@ describe('the modeler in the console', () => {
     await page.locator('#ordo-deploy').click();
     await page.waitForSelector('#ordo-modeler-status .ordo-status-error');
     expect(await page.locator('#ordo-modeler-status').textContent()).toMatch(/Not deployed: fix 1 lint error first/);
-    const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
-    expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+    expect(await lifecycleVersions()).toEqual([1, 2, 3]);
     expect(watch.cspViolations).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
   });
@@ -370,8 +371,7 @@ describe('the modeler in the console', () => {
     expect(await page.locator('#ordo-lint-panel li[data-source="server"][data-element-id="Task_ReserveStock"]').textContent()).toContain('Unknown job "reserve-stok"');
     // Nor does the lint's badge on the canvas.
     expect(await page.locator('#ordo-modeler-canvas .bjsl-button-success').isVisible()).toBe(false);
-    const versions = await t.database.db.selectFrom('process_definitions').select('version').where('key', '=', 'order-lifecycle').execute();
-    expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3]);
+    expect(await lifecycleVersions()).toEqual([1, 2, 3]);
     expect(watch.cspViolations).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
   });

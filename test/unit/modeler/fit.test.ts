@@ -88,4 +88,32 @@ describe('FittedView', () => {
     canvas.viewbox();
     expect(view.fitted).toBe(false);
   });
+
+  /** The canvas as a resize sees it: told of the new size, which makes bpmn-js scroll (a viewbox change). */
+  function resizable(view: FittedView, calls: string[]) {
+    return { resized: () => (calls.push('resized'), view.viewboxChanged()), viewbox: () => (calls.push('refit'), view.viewboxChanged()) };
+  }
+
+  it('given the fitted view, when the canvas is resized, then bpmn-js is told and the diagram fitted again, still the fit', () => {
+    const view = new FittedView();
+    const calls: string[] = [];
+    const canvas = resizable(view, calls);
+    view.fit(() => canvas.viewbox());
+    view.resized(canvas, () => canvas.viewbox());
+    expect(calls).toEqual(['refit', 'resized', 'refit']);
+    expect(view.fitted).toBe(true);
+  });
+
+  it("given the analyst's own zoom, when the canvas is resized, then bpmn-js is told and the zoom stays theirs; unless asked to fit", () => {
+    const view = new FittedView();
+    const calls: string[] = [];
+    const canvas = resizable(view, calls);
+    view.fit(() => canvas.viewbox());
+    canvas.viewbox();
+    view.resized(canvas, () => canvas.viewbox());
+    expect(calls).toEqual(['refit', 'refit', 'resized']);
+    expect(view.fitted).toBe(false);
+    view.resized(canvas, () => canvas.viewbox(), true);
+    expect(view.fitted).toBe(true);
+  });
 });
