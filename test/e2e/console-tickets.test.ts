@@ -297,6 +297,33 @@ describe('the queue keeps the operator where they are', () => {
     expect(gap.gap).toBeLessThanOrEqual(0);
   });
 
+  it("counts the Problem menu for the queue tab chosen, and keeps the menu's focus when the list is swapped", async () => {
+    const failed = validOrder({ externalId: 'E2E-MENU-PAY' });
+    failed.payment.status = 'failed';
+    await openTicketOf(t, await postOrder(t, failed));
+    await logIn('/tickets');
+    const menu = page.locator('#tickets-code');
+    const labels = () => menu.locator('option').allInnerTexts();
+    await expect.poll(labels).toContainEqual(expect.stringMatching(/^Phone .*\(\d+ open\)$/));
+    // A tab swaps the list only; the menu's options come with it, counted for the tab.
+    await page.locator('#ticket-queues a', { hasText: 'payment' }).click();
+    await page.waitForURL('**/tickets?queue=payment');
+    await expect.poll(labels).toContainEqual(expect.stringMatching(/^Payment .*\(1 open in payment\)$/));
+    expect((await labels()).some((l) => /^Phone /.test(l))).toBe(false);
+    // Chosen from the keyboard, the menu swaps the list and keeps its focus (only its options are swapped).
+    await menu.focus();
+    const paymentCode = await menu.locator('option', { hasText: 'open in payment' }).first().getAttribute('value');
+    await menu.selectOption(paymentCode!);
+    await page.waitForURL(`**/tickets?*code=${paymentCode}*`);
+    await expect.poll(() => page.locator('#ticket-rows tr[data-ticket-id]').count()).toBe(1);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tickets-code');
+    expect(await menu.inputValue()).toBe(paymentCode);
+    await page.locator('#ticket-queues a', { hasText: 'All' }).click();
+    await expect.poll(labels).toContainEqual(expect.stringMatching(/^Phone .*\(\d+ open\)$/));
+    expect(await menu.inputValue()).toBe(paymentCode);
+    expect(watch.pageErrors).toEqual([]);
+  });
+
   it('puts the row focus back on the ticket last opened when the operator comes Back', async () => {
     await logIn('/tickets');
     await page.goto('/tickets?q=E2E-PLACE');

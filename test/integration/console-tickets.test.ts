@@ -261,13 +261,31 @@ describe('/tickets, the queue', () => {
       expect(page.text).toContain('aria-label="Queues (counts match the filters)"');
       expect(page.text).not.toContain('title="Not counted');
       // The menu's count is of every open ticket with the code, and says so.
-      expect(page.text).toContain('(216 open)</option>');
+      const option = (html: string) => new RegExp(`<option value="${code}"( selected)?>[^<]*\\((\\d+) open( in [a-z]+)?\\)</option>`).exec(html)?.slice(1);
+      expect(option(page.text)).toEqual([' selected', '216', undefined]);
       const payment = await operator.get(`/tickets?code=${code}&queue=payment`);
       expect(tab(payment.text, 'payment')).toBe('216');
       expect(payment.text).toContain('Showing 1–50 of 216</span>');
+      // On a queue tab the menu counts that queue's tickets.
+      expect(option(payment.text)).toEqual([' selected', '216', ' in payment']);
       const address = await operator.get(`/tickets?code=${code}&queue=address`);
       expect(tab(address.text, 'address')).toBe('0');
       expect(address.text).toContain('No tickets match these filters.');
+      expect(option(address.text)).toEqual([' selected', '0', ' in address']);
+      // A tab's swap (htmx, the list only) sends the menu's options out of band, counted for the tab; a
+      // code the tab holds none of, and not chosen, is not offered there.
+      const swapped = await operator.htmx('get', `/tickets?queue=address`).set('hx-target', 'ticket-list');
+      const oob = /<select id="tickets-code" hx-swap-oob="innerHTML">([\s\S]*?)<\/select>/.exec(swapped.text)?.[1];
+      expect(oob).toBeDefined();
+      expect(oob).toContain('<option value="">Any</option>');
+      expect(oob).not.toContain(`value="${code}"`);
+      expect(oob).toMatch(/ open in address\)<\/option>/);
+      expect(swapped.text).not.toContain('<form class="filters"');
+      const swappedPayment = await operator.htmx('get', `/tickets?queue=payment`).set('hx-target', 'ticket-list');
+      expect(option(swappedPayment.text)).toEqual([undefined, '216', ' in payment']);
+      // The rows' own refresh leaves the menu alone (an operator may have it open).
+      const refresh = await operator.htmx('get', `/tickets?queue=payment`).set('hx-target', 'ticket-rows');
+      expect(refresh.text).not.toContain('id="tickets-code"');
       // With a search besides the code, the counts are the capped matches again.
       const searched = await operator.get(`/tickets?code=${code}&q=${code}`);
       expect(tab(searched.text, 'All')).toBe('200+');

@@ -190,6 +190,20 @@ function queueCounts(tally: OpenTicketTally, matches: QueueMatches | null, queue
   return { capped: true, allExact: false, all: matches.total, of, selected: queue ? (matches.inQueue ?? 0) : matches.total };
 }
 
+/**
+ * The Problem menu: each code with its open tickets in the chosen queue tab (every queue on All), whatever
+ * the other filters, and it says so ("216 open", "12 open in payment"). On a queue tab only the codes that
+ * queue holds are offered, and the chosen code even when it holds none ("0 open in address").
+ */
+function codeChoices(tally: OpenTicketTally, chosen: string, queue: string): Array<{ value: string; label: string; selected: boolean }> {
+  return tally.codes.flatMap((c) => {
+    const n = openWithCode(tally, c.code, queue || undefined);
+    const selected = c.code === chosen;
+    if (n === 0 && !selected) return [];
+    return [{ value: c.code, label: `${codeInWords(c.code)} (${n.toLocaleString('en-US')} open${queue ? ` in ${queue}` : ''})`, selected }];
+  });
+}
+
 function lineTotal(unitPrice: string, quantity: number): string {
   const unit = parseMoney(unitPrice);
   return unit === null ? '' : formatMinorUnits(unit * BigInt(quantity));
@@ -244,8 +258,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
       ],
       // With filters the tabs count what they match, which the tabs say (a screen reader hears it too).
       countsFiltered: narrowsQueue(filters),
-      // The menu counts every open ticket with the code, whatever the other filters: it says so ("216 open").
-      codes: counts.codes.map((c) => ({ value: c.code, label: `${codeInWords(c.code)} (${c.count.toLocaleString('en-US')} open)`, selected: c.code === form.code })),
+      codes: codeChoices(counts, form.code, form.queue),
       uncountedTitle: `Not counted: these filters match more than ${MATCH_COUNT_CAP} tickets`,
       codeUnknown: form.code && !counts.codes.some((c) => c.code === form.code) ? form.code : null,
       statuses: STATUS_CHOICES.map((s) => ({ ...s, selected: s.value === (form.status || 'active') })),
@@ -275,7 +288,7 @@ export const ticketConsoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> =
   app.get('/tickets', { ...read, schema: { querystring: ListQuery } }, async (request, reply) => {
     const data = await queueData(request, request.query);
     // The rows' own refresh asks for the rows (and the counts, out of band); a filter change for the list.
-    const fragment = request.headers['hx-target'] === 'ticket-rows' ? 'tickets/rows-refresh' : 'tickets/list';
+    const fragment = request.headers['hx-target'] === 'ticket-rows' ? 'tickets/rows-refresh' : 'tickets/list-swap';
     return reply.page('tickets/list', { title: 'Tickets', section: 'tickets', ...data, assets: QUEUE_ASSETS }, { fragment });
   });
 
