@@ -3,7 +3,7 @@ import type { DbOrTx } from '../db/database.ts';
 import type { OrderStatus } from '../db/tables/orders.table.ts';
 import { isUuid } from './orders.ts';
 import { openTicketTallyFrom, openTicketTallyRows, type OpenTicketTally, type OpenTicketTallyRow } from './tallies.ts';
-import { ticketPage, type TicketFilters, type TicketSort } from './tickets.ts';
+import { DUE_CURSOR, ticketPage, type TicketFilters, type TicketSort } from './tickets.ts';
 import type { TicketView } from './views.ts';
 
 /** Read models the console's ticket queue needs beside the tickets themselves. */
@@ -53,6 +53,7 @@ export async function queuePage(db: DbOrTx, filters: TicketFilters, sort: Ticket
       'o.customer_email',
       'o.status as order_status',
     ])
+    .select(DUE_CURSOR.as('due_cursor'))
     .where(p.where)
     .orderBy(p.order)
     .limit(p.size + 1)

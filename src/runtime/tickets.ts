@@ -385,13 +385,20 @@ function cursorFits(sort: TicketSort, c: unknown[]): boolean {
 const FAR = '9999-12-31T00:00:00Z';
 /** The queue's due-time sort key, written exactly as the indexes of migration 0008 have it. */
 const DUE = sql`coalesce(tickets.due_at, ${sql.lit(FAR)}::timestamptz)`;
+/**
+ * That key as a cursor carries it: text to the microsecond, as PostgreSQL keeps it. A JavaScript date
+ * stops at the millisecond, and a cursor cut there would sort before its own row's due time when that
+ * has microseconds (a due time written by SQL, say), so the next page would start with that row again.
+ */
+export const DUE_CURSOR = sql<string>`to_char(${DUE} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** The WHERE and ORDER BY of a page of tickets, and how to write the cursor after its last row. */
 export interface TicketPage {
   where: RawBuilder<SqlBool>;
   order: RawBuilder<unknown>;
   size: number;
-  cursorAfter(row: { id: string; priority_rank: number; due_at: Date | null }): string;
+  /** The cursor after a row; `due_cursor` is the row's DUE_CURSOR. */
+  cursorAfter(row: { id: string; priority_rank: number; due_cursor: string }): string;
 }
 
 /**
@@ -440,18 +447,17 @@ export function ticketPage(filters: TicketFilters, sort: TicketSort = 'due', lim
     if (c) conds.push(sql`(${DUE}, tickets.id) > (${String(c[0])}::timestamptz, ${String(c[1])}::bigint)`);
     order = sql`${DUE}, tickets.id`;
   }
-  const due = (r: { due_at: Date | null }) => (r.due_at ? r.due_at.toISOString() : FAR);
   return {
     where: sql<SqlBool>`${sql.join(conds, sql` and `)}`,
     order,
     size,
-    cursorAfter: (r) => (sort === 'priority' ? encode([r.priority_rank, due(r), r.id]) : sort === 'newest' ? encode([r.id]) : encode([due(r), r.id])),
+    cursorAfter: (r) => (sort === 'priority' ? encode([r.priority_rank, r.due_cursor, r.id]) : sort === 'newest' ? encode([r.id]) : encode([r.due_cursor, r.id])),
   };
 }
 
 export async function listTickets(db: DbOrTx, filters: TicketFilters, sort: TicketSort = 'due', limit = 50, cursor?: string) {
   const p = ticketPage(filters, sort, limit, cursor);
-  const rows = await ticketQuery(db).where(p.where).orderBy(p.order).limit(p.size + 1).execute();
+  const rows = await ticketQuery(db).select(DUE_CURSOR.as('due_cursor')).where(p.where).orderBy(p.order).limit(p.size + 1).execute();
   const page = rows.slice(0, p.size);
   const last = page[page.length - 1];
   return { items: page.map(toTicketView), nextCursor: rows.length > p.size && last ? p.cursorAfter(last) : null };
