@@ -327,7 +327,7 @@ export interface Page<T> {
 export const MAX_PAGE_SIZE = 200;
 
 /** Keyset cursor over (created_at, id), newest first. created_at keeps microseconds, so it travels as text. */
-function encodeCursor(createdAt: string, id: string): string {
+export function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
 }
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DbOrTx } from '../db/database.ts';
 import { OPEN_TICKET_STATUSES } from '../db/tables/tickets.table.ts';
 import { BOSS_SCHEMA, QUEUES } from './boss.ts';
-import { decodeCursor, InvalidCursorError } from './orders.ts';
+import { decodeCursor, encodeCursor, InvalidCursorError } from './orders.ts';
 import { elementStats } from './views.ts';
 
 /** Read models for the analysts' process pages: the heatmap over a version, and who waits at an element. */
@@ -85,6 +85,6 @@ export async function waitingAtElement(db: DbOrTx, definitionId: string, element
       since: r.updated_at,
       openTickets: Number(r.open_tickets ?? 0),
     })),
-    nextCursor: rows.length > limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`, 'utf8').toString('base64url') : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null,
   };
 }
