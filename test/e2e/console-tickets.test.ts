@@ -310,6 +310,11 @@ describe('the queue keeps the operator where they are', () => {
     await page.waitForURL('**/tickets?queue=payment');
     await expect.poll(labels).toContainEqual(expect.stringMatching(/^Payment .*\(1 open in payment\)$/));
     expect((await labels()).some((l) => /^Phone /.test(l))).toBe(false);
+    // The swap keeps what the operator chose: nothing yet, so the menu still says Any.
+    expect(await menu.inputValue()).toBe('');
+    await page.locator('#tickets-q').fill('E2E');
+    await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('E2E');
+    expect(await menu.inputValue()).toBe('');
     // Chosen from the keyboard, the menu swaps the list and keeps its focus (only its options are swapped).
     await menu.focus();
     const paymentCode = await menu.locator('option', { hasText: 'open in payment' }).first().getAttribute('value');
