@@ -305,7 +305,7 @@ describe('the queue keeps the operator where they are', () => {
     const menu = page.locator('#tickets-code');
     const labels = () => menu.locator('option').allInnerTexts();
     await expect.poll(labels).toContainEqual(expect.stringMatching(/^Phone .*\(\d+ open\)$/));
-    // A tab swaps the list only; the menu's options come with it, counted for the tab.
+    // A tab swaps the list only; the menu comes with it out of band, counted for the tab.
     await page.locator('#ticket-queues a', { hasText: 'payment' }).click();
     await page.waitForURL('**/tickets?queue=payment');
     await expect.poll(labels).toContainEqual(expect.stringMatching(/^Payment .*\(1 open in payment\)$/));
@@ -315,7 +315,7 @@ describe('the queue keeps the operator where they are', () => {
     await page.locator('#tickets-q').fill('E2E');
     await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('E2E');
     expect(await menu.inputValue()).toBe('');
-    // Chosen from the keyboard, the menu swaps the list and keeps its focus (only its options are swapped).
+    // Chosen from the keyboard, the menu swaps the list and keeps its focus (htmx finds it again by its id).
     await menu.focus();
     const paymentCode = await menu.locator('option', { hasText: 'open in payment' }).first().getAttribute('value');
     await menu.selectOption(paymentCode!);

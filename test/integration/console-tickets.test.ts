@@ -272,7 +272,7 @@ describe('/tickets, the queue', () => {
       expect(tab(address.text, 'address')).toBe('0');
       expect(address.text).toContain('No tickets match these filters.');
       expect(option(address.text)).toEqual([' selected', '0', ' in address']);
-      // A tab's swap (htmx, the list only) sends the menu's options out of band, counted for the tab; a
+      // A tab's swap (htmx, the list only) sends the menu out of band, counted for the tab; a
       // code the tab holds none of, and not chosen, is not offered there.
       const swapped = await operator.htmx('get', `/tickets?queue=address`).set('hx-target', 'ticket-list');
       const oob = /<select id="tickets-code" name="code" hx-swap-oob="true">([\s\S]*?)<\/select>/.exec(swapped.text)?.[1];
